@@ -1,0 +1,38 @@
+// Matrix products of quantized weights with f32 activations: the hot loop of
+// every forward pass. Kernels are picked by active_simd().
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "tensor/types.h"
+
+namespace gs {
+
+// A 2-D weight matrix in GGUF layout: `rows` rows of `cols` elements, each row
+// stored contiguously in `type` (rows * row_bytes(type, cols) bytes). The data
+// usually points into the memory-mapped model file.
+struct WeightView {
+  GgmlType type = GgmlType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+};
+
+// Reusable buffers for matmul (quantized activations); grown, never shrunk,
+// so steady-state decoding allocates nothing.
+struct MatmulScratch {
+  std::vector<uint8_t> buffer;
+};
+
+// y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < w.rows.
+// x is n_tokens x w.cols (row stride w.cols), y is n_tokens x w.rows (row stride w.rows).
+// Splits the work across the pool; must be called from the pool's owner thread.
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            MatmulScratch& scratch);
+
+// Copies row `row` of w to f32 (embedding lookup).
+void get_row(const WeightView& w, int64_t row, float* out);
+
+}  // namespace gs

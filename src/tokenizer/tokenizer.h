@@ -1,0 +1,78 @@
+// Text <-> token ids, built from a GGUF file's tokenizer.ggml.* metadata.
+// `tokenizer.ggml.model = llama` (SentencePiece-style BPE with scores and byte
+// fallback) now; byte-level BPE (`gpt2`) plugs in behind the same interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "gguf/gguf.h"
+
+namespace gs {
+
+using TokenId = int32_t;
+
+enum class TokenType : int32_t {  // tokenizer.ggml.token_type values
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Fails with a clear message for an unknown tokenizer.ggml.model or
+  // inconsistent vocabulary metadata.
+  static Result<std::unique_ptr<Tokenizer>> from_gguf(const gguf::File& file);
+
+  // Special-token text such as "<s>" in `text` is plain text, never parsed as
+  // a special token. Prepends BOS when add_bos.
+  virtual std::vector<TokenId> encode(std::string_view text, bool add_bos) const = 0;
+  // The raw bytes of one token (byte tokens give their byte; control tokens
+  // give ""), with SentencePiece's U+2581 turned back into a space.
+  virtual std::string token_bytes(TokenId id) const = 0;
+  // The vocabulary string as stored (for inspection / debugging).
+  virtual const std::string& token_text(TokenId id) const = 0;
+
+  int32_t vocab_size() const { return static_cast<int32_t>(types_.size()); }
+  TokenId bos() const { return bos_; }
+  TokenId eos() const { return eos_; }
+  bool add_bos_default() const { return add_bos_; }
+  TokenType type(TokenId id) const { return types_[static_cast<size_t>(id)]; }
+  // End of generation: EOS, EOT/EOM if the vocabulary has them.
+  bool is_end_of_generation(TokenId id) const;
+
+ protected:
+  std::vector<TokenType> types_;
+  std::vector<TokenId> end_of_generation_;
+  TokenId bos_ = -1;
+  TokenId eos_ = -1;
+  bool add_bos_ = true;
+};
+
+// Turns a stream of tokens into text that never splits a UTF-8 character:
+// bytes of an incomplete character are held until the rest arrives.
+class StreamingDetokenizer {
+ public:
+  explicit StreamingDetokenizer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  // Text that became complete with this token (possibly empty).
+  std::string push(TokenId id);
+  // Whatever is still held (an incomplete character at the end of the stream
+  // comes out as U+FFFD replacement characters).
+  std::string flush();
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::string pending_;
+  bool first_ = true;
+};
+
+}  // namespace gs
