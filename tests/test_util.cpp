@@ -47,10 +47,11 @@ std::string temp_dir() {
   return dir;
 }
 
-int run_genstack(const std::string& args, std::string* out, std::string* err) {
+int run_genstack(const std::string& args, std::string* out, std::string* err, const std::string& input) {
   std::string dir = temp_dir();
-  std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
-  std::string cmd = std::string(GENSTACK_BINARY) + " " + args + " >" + out_path + " 2>" + err_path + " </dev/null";
+  std::string out_path = dir + "/stdout", err_path = dir + "/stderr", in_path = dir + "/stdin";
+  std::ofstream(in_path, std::ios::binary) << input;
+  std::string cmd = std::string(GENSTACK_BINARY) + " " + args + " >" + out_path + " 2>" + err_path + " <" + in_path;
   int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream in(p, std::ios::binary);

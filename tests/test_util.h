@@ -15,8 +15,9 @@ std::string shared_path(const std::string& relative);
 std::vector<boost::json::value> read_jsonl(const std::string& path);
 // A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
-// Runs the genstack binary with `args` (a shell-quoted string); returns exit
-// code and fills stdout/stderr.
-int run_genstack(const std::string& args, std::string* out, std::string* err = nullptr);
+// Runs the genstack binary with `args` (a shell-quoted string) and `input` on
+// stdin; returns the exit code and fills stdout/stderr.
+int run_genstack(const std::string& args, std::string* out, std::string* err = nullptr,
+                 const std::string& input = "");
 
 }  // namespace gs::test

@@ -58,19 +58,26 @@ struct Value {
   static Value string_array(std::vector<std::string> v);
   static Value f32_array(std::vector<double> v);
   static Value i32_array(std::vector<int64_t> v);
+
+  bool operator==(const Value&) const = default;
 };
 
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> dims;  // dims[0] is the row length (fastest varying)
   GgmlType type = GgmlType::F32;
-  uint64_t offset = 0;        // from the start of the data section
+  uint64_t offset = 0;  // from the start of the data section
   uint64_t size_bytes = 0;
   const uint8_t* data = nullptr;  // into the mapping; valid while the file lives
 
   int64_t element_count() const;
   int64_t rows() const { return element_count() / (dims.empty() ? 1 : dims[0]); }
 };
+
+// Bytes of a tensor of `type` shaped `dims`: 1 to 4 positive dims whose
+// product fits in int64, row length (dims[0]) a multiple of the block size.
+// An error naming the problem otherwise.
+Result<uint64_t> tensor_data_bytes(GgmlType type, const std::vector<int64_t>& dims);
 
 class File {
  public:
@@ -97,8 +104,8 @@ class File {
 
   // Typed metadata lookups with a clear error when missing or of the wrong type.
   Result<std::string> get_string(std::string_view key) const;
-  Result<int64_t> get_int(std::string_view key) const;    // any integer type
-  Result<double> get_float(std::string_view key) const;   // float or integer type
+  Result<int64_t> get_int(std::string_view key) const;   // any integer type
+  Result<double> get_float(std::string_view key) const;  // float or integer type
   Result<bool> get_bool(std::string_view key) const;
   // Same, with a default when the key is absent (an error still when mistyped).
   Result<int64_t> get_int_or(std::string_view key, int64_t fallback) const;
@@ -125,6 +132,7 @@ class Writer {
  public:
   void set_alignment(uint64_t alignment) { alignment_ = alignment; }
   // Replaces an existing key in place, else appends (metadata keeps its order).
+  // Setting "general.alignment" (uint32) also sets the alignment used.
   void set(std::string key, Value value);
   void add_tensor(std::string name, GgmlType type, std::vector<int64_t> dims, const void* data,
                   size_t size_bytes);
@@ -139,6 +147,9 @@ class Writer {
     const void* data;
     size_t size_bytes;
   };
+  Status check_alignment() const;
+  Result<std::vector<uint8_t>> encode_header() const;  // everything before the tensor data
+
   uint64_t alignment_ = 32;
   std::vector<std::pair<std::string, Value>> metadata_;
   std::vector<PendingTensor> tensors_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ namespace gs {
 using TokenId = int32_t;
 
 enum class TokenType : int32_t {  // tokenizer.ggml.token_type values
+  kUndefined = 0,
   kNormal = 1,
   kUnknown = 2,
   kControl = 3,
@@ -41,11 +43,16 @@ class Tokenizer {
   virtual std::string token_bytes(TokenId id) const = 0;
   // The vocabulary string as stored (for inspection / debugging).
   virtual const std::string& token_text(TokenId id) const = 0;
+  // token_bytes() of every id, concatenated: the raw bytes, which may end in
+  // (or hold) an incomplete UTF-8 sequence. Nothing is stripped.
+  std::string decode(std::span<const TokenId> ids) const;
 
   int32_t vocab_size() const { return static_cast<int32_t>(types_.size()); }
   TokenId bos() const { return bos_; }
   TokenId eos() const { return eos_; }
   bool add_bos_default() const { return add_bos_; }
+  // Whether encode() puts a space before the text (SentencePiece's dummy prefix).
+  bool add_space_prefix() const { return add_space_prefix_; }
   TokenType type(TokenId id) const { return types_[static_cast<size_t>(id)]; }
   // End of generation: EOS, EOT/EOM if the vocabulary has them.
   bool is_end_of_generation(TokenId id) const;
@@ -56,13 +63,23 @@ class Tokenizer {
   TokenId bos_ = -1;
   TokenId eos_ = -1;
   bool add_bos_ = true;
+  bool add_space_prefix_ = false;
 };
 
 // Turns a stream of tokens into text that never splits a UTF-8 character:
-// bytes of an incomplete character are held until the rest arrives.
+// bytes of an incomplete character are held until the rest arrives, and bytes
+// that can never form a character come out as U+FFFD.
 class StreamingDetokenizer {
  public:
+  // For tokens that continue a text already in context (generation after a
+  // prompt): every piece is kept as is, so a first token "▁a" gives " a",
+  // exactly as llama.cpp prints a continuation.
   explicit StreamingDetokenizer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  // `starts_text`: the tokens are a whole text (BOS or nothing before them),
+  // so the space the encoder prefixed (add_space_prefix) is dropped from the
+  // first non-empty piece: streaming encode(x) gives x back.
+  StreamingDetokenizer(const Tokenizer& tokenizer, bool starts_text)
+      : tokenizer_(tokenizer), strip_space_prefix_(starts_text && tokenizer.add_space_prefix()) {}
   // Text that became complete with this token (possibly empty).
   std::string push(TokenId id);
   // Whatever is still held (an incomplete character at the end of the stream
@@ -72,7 +89,12 @@ class StreamingDetokenizer {
  private:
   const Tokenizer& tokenizer_;
   std::string pending_;
+  // True until a token with a non-empty piece has been pushed: that piece is
+  // where the encoder's space prefix sits, so it is the only one that
+  // strip_space_prefix_ touches (BOS and other control tokens give "" and
+  // leave first_ set).
   bool first_ = true;
+  bool strip_space_prefix_ = false;
 };
 
 }  // namespace gs

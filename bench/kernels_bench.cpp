@@ -1,0 +1,153 @@
+// Matmul kernels: bytes of weights per second for one token (decode, bound
+// by memory bandwidth) and FLOP/s for a 64-token prompt (prefill, bound by
+// compute), per weight type and shape, at 1 and 2 threads; plus a plain
+// streaming read of memory as the ceiling for decode.
+//
+// Decode reads each weight once per token from DRAM, never from cache. So
+// that a small matrix does not sit in the (large) last-level cache between
+// iterations, each benchmark fills an arena of copies of its matrix
+// (GENSTACK_BENCH_ARENA_MB, default 1024; 0 = one warm copy) and every
+// iteration multiplies the next copy.
+//
+// The SIMD level is the CPU's best; GENSTACK_SIMD=scalar|avx2 lowers it.
+//   genstack_kernel_bench --benchmark_filter='q8_0/2048'
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "tensor/cpu.h"
+#include "tensor/matmul.h"
+#include "tensor/quants.h"
+#include "tensor/types.h"
+
+namespace gs {
+namespace {
+
+ThreadPool& pool_of(int threads) {
+  static std::map<int, std::unique_ptr<ThreadPool>> pools;
+  auto& pool = pools[threads];
+  if (!pool) pool = std::make_unique<ThreadPool>(threads);
+  return *pool;
+}
+
+size_t arena_bytes() {
+  const char* env = std::getenv("GENSTACK_BENCH_ARENA_MB");
+  return static_cast<size_t>(env ? std::atol(env) : 1024) << 20;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Copies of one quantized matrix, one after another.
+struct Arena {
+  std::unique_ptr<uint8_t[]> data;
+  size_t matrix_bytes = 0;
+  int64_t copies = 1;
+};
+
+Arena make_arena(GgmlType type, int64_t rows, int64_t cols) {
+  Arena arena;
+  const size_t rb = row_bytes(type, cols);
+  arena.matrix_bytes = rb * static_cast<size_t>(rows);
+  arena.copies = static_cast<int64_t>(arena_bytes() / arena.matrix_bytes);
+  if (arena.copies < 1) arena.copies = 1;
+  arena.data.reset(new uint8_t[arena.matrix_bytes * static_cast<size_t>(arena.copies)]);
+  const std::vector<float> f = random_floats(static_cast<size_t>(rows * cols), 42);
+  for (int64_t r = 0; r < rows; ++r) quantize_row(type, f.data() + r * cols, arena.data.get() + r * rb, cols);
+  for (int64_t c = 1; c < arena.copies; ++c) {
+    std::memcpy(arena.data.get() + arena.matrix_bytes * c, arena.data.get(), arena.matrix_bytes);
+  }
+  return arena;
+}
+
+void BM_Matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols, int64_t n_tokens, int threads) {
+  const Arena arena = make_arena(type, rows, cols);
+  const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * cols), 1);
+  std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+  ThreadPool& pool = pool_of(threads);
+  MatmulScratch scratch;
+  WeightView w{type, rows, cols, arena.data.get()};
+  int64_t copy = 0;
+  for (auto _ : state) {
+    w.data = arena.data.get() + arena.matrix_bytes * static_cast<size_t>(copy);
+    copy = copy + 1 < arena.copies ? copy + 1 : 0;
+    matmul(w, x.data(), n_tokens, y.data(), pool, scratch);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(arena.matrix_bytes));
+  state.counters["FLOPS"] =
+      benchmark::Counter(2.0 * static_cast<double>(rows * cols * n_tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(simd_name(active_simd())));
+}
+
+// Streaming read of a buffer larger than the last-level cache, split across
+// the pool's threads: the bandwidth decode can hope for.
+void BM_ReadBandwidth(benchmark::State& state, int threads) {
+  const size_t bytes = arena_bytes() > (size_t{256} << 20) ? arena_bytes() : (size_t{256} << 20);
+  const size_t n = bytes / sizeof(uint64_t);
+  std::unique_ptr<uint64_t[]> buffer(new uint64_t[n]);
+  ThreadPool& pool = pool_of(threads);
+  pool.parallel_for(static_cast<int64_t>(n), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) buffer[i] = static_cast<uint64_t>(i);
+  });
+  std::vector<uint64_t> sinks(static_cast<size_t>(threads));
+  for (auto _ : state) {
+    pool.parallel_for(static_cast<int64_t>(n / 8), [&](int64_t b, int64_t e) {
+      // Eight independent sums keep enough loads in flight.
+      uint64_t s[8] = {};
+      for (int64_t i = b * 8; i < e * 8; i += 8) {
+        for (int j = 0; j < 8; ++j) s[j] += buffer[i + j];
+      }
+      uint64_t total = 0;
+      for (uint64_t v : s) total += v;
+      benchmark::DoNotOptimize(total);
+    });
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(n * sizeof(uint64_t)));
+}
+
+const bool registered = [] {
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(("read_bandwidth/threads:" + std::to_string(threads)).c_str(), BM_ReadBandwidth,
+                                 threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  const GgmlType types[] = {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K,
+                            GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                            GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
+  const int64_t shapes[][2] = {{576, 576}, {1536, 576}, {2048, 2048}, {8192, 2048}};
+  for (GgmlType type : types) {
+    for (const auto& shape : shapes) {
+      const int64_t rows = shape[0], cols = shape[1];
+      if (cols % traits(type).block_size != 0) continue;  // K formats need 256 | cols
+      for (int64_t n_tokens : {1, 64}) {
+        for (int threads : {1, 2}) {
+          const std::string name = std::string(traits(type).name) + "/" + std::to_string(rows) + "x" +
+                                   std::to_string(cols) + "/tokens:" + std::to_string(n_tokens) +
+                                   "/threads:" + std::to_string(threads);
+          benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, rows, cols, n_tokens, threads)
+              ->UseRealTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace gs
