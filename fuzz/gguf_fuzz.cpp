@@ -21,21 +21,30 @@ void touch(const gs::gguf::Value& v) {
   g_sink = g_sink + acc + v.array_size();
 }
 
+// Every error is one non-empty line.
+void check_one_line(const gs::Status& s) {
+  if (!s.ok() && (s.message().empty() || s.message().find('\n') != std::string::npos)) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto file = gs::gguf::File::parse(data, size);
   if (!file.ok()) {
-    const std::string& msg = file.error();
-    if (msg.empty() || msg.find('\n') != std::string::npos) std::abort();  // errors are one line
+    check_one_line(file.status());
     return 0;
   }
   const gs::gguf::File& f = **file;
   for (const auto& [key, value] : f.metadata()) {
     touch(value);
     if (f.find(key) != &value) std::abort();  // keys are unique
+    check_one_line(f.get_int(key).status());
+    check_one_line(f.get_float(key).status());
+    check_one_line(f.get_bool(key).status());
+    check_one_line(f.get_string(key).status());
   }
   for (const gs::gguf::TensorInfo& t : f.tensors()) {
+    if (f.tensor(t.name) != &t) std::abort();  // names are unique
     if (t.size_bytes == 0 || t.data < data || t.data + t.size_bytes > data + size) std::abort();
     g_sink = g_sink + t.data[0] + t.data[t.size_bytes - 1] + static_cast<uint64_t>(t.rows());
   }

@@ -191,13 +191,16 @@ TEST(GgufBadInput, TensorPlacementErrors) {
   expect_error(dup, "duplicate tensor name 'w'");
 }
 
-TEST(GgufBadInput, GetterOnUint64AboveInt64) {
+TEST(GgufBadInput, GetterErrorsAreOneLine) {
   Bytes b;
-  b.header(0, 1).str("big").u32(10).u64(~uint64_t{0});
+  b.header(0, 2).str("big").u32(10).u64(~uint64_t{0}).str("two\nlines").u32(8).str("s");
   auto f = File::parse(b.data.data(), b.data.size());
   ASSERT_TRUE(f.ok()) << f.error();
   EXPECT_EQ((*f)->get_int("big").error(),
             "metadata key 'big' value 18446744073709551615 does not fit in int64");
+  EXPECT_EQ((*f)->get_int("two\nlines").error(),
+            "metadata key 'two\\x0alines' has type string, expected integer");
+  EXPECT_EQ((*f)->get_string("no\nsuch").error(), "missing metadata key 'no\\x0asuch'");
 }
 
 class GgufRealFile : public ::testing::Test {

@@ -432,6 +432,20 @@ TEST(GgufWrite, RewritesStories260KExactly) {
   }
   // Same layout rules as the writer that made the original: byte-identical.
   EXPECT_TRUE(read_bytes(path) == read_bytes(stories_path()));
+
+  // Rewriting a file in place from its own mapping works: the rename leaves
+  // the mapped old inode intact until the writer is done with it.
+  Writer again;
+  for (const auto& [k, v] : copy->metadata()) again.set(k, v);
+  again.set("general.name", Value::str("rewritten"));
+  for (const TensorInfo& t : copy->tensors()) again.add_tensor(t.name, t.type, t.dims, t.data, t.size_bytes);
+  ASSERT_TRUE(again.write(path).ok());
+  auto rewritten = open_ok(path);
+  ASSERT_TRUE(rewritten);
+  EXPECT_EQ(*rewritten->get_string("general.name"), "rewritten");
+  const TensorInfo* last = rewritten->tensor("blk.4.ffn_norm.weight");
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(std::memcmp(last->data, src->tensor("blk.4.ffn_norm.weight")->data, last->size_bytes), 0);
 }
 
 bool has_temp_files(const std::string& dir) {

@@ -418,16 +418,17 @@ const TensorInfo* File::tensor(std::string_view name) const {
 
 namespace {
 
-Status missing(std::string_view key) { return Error("missing metadata key '{}'", key); }
+Status missing(std::string_view key) { return Error("missing metadata key '{}'", printable(key)); }
 
 Status mistyped(std::string_view key, const Value& v, std::string_view expected) {
-  return Error("metadata key '{}' has type {}, expected {}", key, type_description(v), expected);
+  return Error("metadata key '{}' has type {}, expected {}", printable(key), type_description(v), expected);
 }
 
 Result<int64_t> as_int(std::string_view key, const Value& v) {
   if (!internal::is_integer_type(static_cast<uint32_t>(v.type))) return mistyped(key, v, "integer");
   if (v.type == ValueType::UINT64 && v.integer < 0) {
-    return Error("metadata key '{}' value {} does not fit in int64", key, static_cast<uint64_t>(v.integer));
+    return Error("metadata key '{}' value {} does not fit in int64", printable(key),
+                 static_cast<uint64_t>(v.integer));
   }
   return v.integer;
 }

@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cpu.h"
 #include "tensor/quants.h"
 
 namespace gs {
+namespace simd {
+void attend_f16_avx2(const float* q, const uint8_t* k, const uint8_t* v, size_t row_stride, int64_t offset,
+                     int64_t head_dim, int64_t n_pos, float scale, float* scores, float* out);
+}  // namespace simd
 
 void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps) {
   double sum = 0.0;  // double: 8k-wide rows of large activations lose bits in f32
@@ -101,6 +106,10 @@ void axpy_row(GgmlType type, const uint8_t* row, int64_t offset, float weight, f
 
 void attend(const float* q, const KvRows& kv, int64_t head_dim, int64_t n_pos, float scale, float* scores,
             float* out) {
+  if (kv.type == GgmlType::F16 && head_dim % 8 == 0 && active_simd() >= SimdLevel::kAvx2) {
+    simd::attend_f16_avx2(q, kv.k, kv.v, kv.row_stride, kv.offset, head_dim, n_pos, scale, scores, out);
+    return;
+  }
   float max_score = -INFINITY;
   for (int64_t p = 0; p < n_pos; ++p) {
     scores[p] = dot_row(kv.type, kv.k + p * kv.row_stride, kv.offset, q, head_dim) * scale;
