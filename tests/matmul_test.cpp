@@ -21,9 +21,10 @@
 namespace gs {
 namespace {
 
-const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1,
-                                 GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
-                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
+                                 GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                                 GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                                 GgmlType::Q6_K};
 
 std::vector<SimdLevel> supported_levels() {
   std::vector<SimdLevel> levels;
@@ -99,8 +100,8 @@ double tolerance(GgmlType type) {
   }
 }
 
-std::vector<float> run_matmul(const Weights& w, const std::vector<float>& x, int64_t n_tokens, ThreadPool& pool,
-                              MatmulScratch& scratch) {
+std::vector<float> run_matmul(const Weights& w, const std::vector<float>& x, int64_t n_tokens,
+                              ThreadPool& pool, MatmulScratch& scratch) {
   std::vector<float> y(static_cast<size_t>(n_tokens * w.rows), std::nanf(""));
   matmul(w.view(), x.data(), n_tokens, y.data(), pool, scratch);
   return y;
@@ -117,8 +118,10 @@ TEST_P(MatmulTest, MatchesReferenceAtEveryLevel) {
   struct Shape {
     int64_t rows, cols;
   };
-  const std::vector<Shape> shapes = k_type ? std::vector<Shape>{{37, 512}, {8, 256}, {5, 768}}
-                                           : std::vector<Shape>{{37, 96}, {8, 64}, {5, 1056}, {3, 32}};
+  // The last shape is big enough for several chunks of rows per thread.
+  const std::vector<Shape> shapes =
+      k_type ? std::vector<Shape>{{37, 512}, {8, 256}, {5, 768}, {133, 1024}}
+             : std::vector<Shape>{{37, 96}, {8, 64}, {5, 1056}, {3, 32}, {301, 1024}};
   std::vector<std::unique_ptr<ThreadPool>> pools;
   for (int n = 1; n <= 3; ++n) pools.push_back(std::make_unique<ThreadPool>(n));
   MatmulScratch scratch;  // shared by every call: grows as needed
@@ -133,20 +136,26 @@ TEST_P(MatmulTest, MatchesReferenceAtEveryLevel) {
       std::vector<float> scalar;
       for (SimdLevel level : supported_levels()) {
         SimdGuard guard(level);
+        std::vector<float> first;  // this level's result with one thread
         for (auto& pool : pools) {
-          SCOPED_TRACE(testing::Message() << traits(type).name << " " << simd_name(level) << " " << s.rows << "x"
-                                          << s.cols << " tokens=" << n_tokens << " threads=" << pool->size());
+          SCOPED_TRACE(testing::Message()
+                       << traits(type).name << " " << simd_name(level) << " " << s.rows << "x" << s.cols
+                       << " tokens=" << n_tokens << " threads=" << pool->size());
           const std::vector<float> y = run_matmul(w, x, n_tokens, *pool, scratch);
           double err = 0.0;
           for (size_t i = 0; i < y.size(); ++i) err += (y[i] - ref[i]) * (y[i] - ref[i]);
           err = std::sqrt(err / static_cast<double>(y.size()));
           EXPECT_LT(err, tolerance(type) * ref_rms);
+          // Threads split the rows at whole tiles, so every output is
+          // computed the same way whatever their number.
+          if (first.empty()) first = y;
+          EXPECT_EQ(y, first) << "results depend on the thread count";
           if (level == SimdLevel::kScalar) {
             if (scalar.empty()) scalar = y;
-            EXPECT_EQ(y, scalar) << "the scalar kernels depend on the thread count";
           } else {
             // Same integer sums; only the order of float additions differs.
-            for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], scalar[i], 2e-5 * ref_rms) << "output " << i;
+            for (size_t i = 0; i < y.size(); ++i)
+              ASSERT_NEAR(y[i], scalar[i], 2e-5 * ref_rms) << "output " << i;
           }
         }
       }
@@ -171,6 +180,24 @@ TEST_P(MatmulTest, ModelShapes) {
       EXPECT_LT(std::sqrt(err / static_cast<double>(y.size())), tolerance(type) * rms(ref))
           << cols << " cols, " << n_tokens << " tokens";
     }
+  }
+}
+
+// A long prompt: the tokens are processed in chunks whose activations fit
+// in L2 (about 1 MiB each), several chunks here.
+TEST(Matmul, ManyTokensSpanActivationChunks) {
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType type : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_K}) {
+    const Weights w = make_weights(type, 9, 4096, 5);
+    const int64_t n_tokens = 301;
+    const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * w.cols), 6);
+    const std::vector<double> ref = reference(w, x, n_tokens);
+    const std::vector<float> y = run_matmul(w, x, n_tokens, pool, scratch);
+    double err = 0.0;
+    for (size_t i = 0; i < y.size(); ++i) err += (y[i] - ref[i]) * (y[i] - ref[i]);
+    EXPECT_LT(std::sqrt(err / static_cast<double>(y.size())), tolerance(type) * rms(ref))
+        << traits(type).name;
   }
 }
 

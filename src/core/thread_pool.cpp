@@ -14,6 +14,7 @@ namespace {
 // enough to bridge the gap between ops of one token, short enough not to
 // burn a core while idle.
 constexpr int kSpinIterations = 1 << 16;
+constexpr int kSpinBeforeYield = 1 << 10;
 }  // namespace
 
 int physical_core_count() {
@@ -58,7 +59,15 @@ void ThreadPool::run_raw(RawFn fn, void* ctx) {
   }
   wake_.notify_all();
   fn(ctx, 0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // A worker that lost its core (an oversubscribed machine) must not cost us
+  // a whole time slice of spinning: yield after a short spin.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinBeforeYield) {
+      _mm_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::worker_loop(int ith) {

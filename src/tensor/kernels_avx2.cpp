@@ -31,9 +31,9 @@ __m256i unpack_nibbles(const uint8_t* q) {
 __m256i add_fifth_bits(__m256i q, const uint8_t* qh) {
   uint32_t bits;
   __builtin_memcpy(&bits, qh, 4);
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(bits)),
-      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                          _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
   const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201));
   const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
   return _mm256_add_epi8(q, _mm256_and_si256(set, _mm256_set1_epi8(16)));
@@ -123,6 +123,7 @@ struct Block32Kernel {
       }
       for (int r = 0; r < R; ++r) {
         const Block& w = row_blocks<Block>(p.w, p.w_stride, r)[i];
+        prefetch_ahead(&w);
         const __m256i wq = W::unpack(w);
         const float wd = h2f(w.d);
         __m256i w_abs;
@@ -191,7 +192,11 @@ struct FloatKernel {
     int64_t i = 0;
     for (; i + 8 <= p.n; i += 8) {
       __m256 wv[R];
-      for (int r = 0; r < R; ++r) wv[r] = W::load(row_blocks<Elem>(p.w, p.w_stride, r) + i);
+      for (int r = 0; r < R; ++r) {
+        const Elem* w = row_blocks<Elem>(p.w, p.w_stride, r) + i;
+        prefetch_ahead(w);
+        wv[r] = W::load(w);
+      }
       for (int t = 0; t < T; ++t) {
         const __m256 av = _mm256_loadu_ps(row_blocks<float>(p.a, p.a_stride, t) + i);
         for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fmadd_ps(wv[r], av, acc[r][t]);
@@ -212,7 +217,7 @@ struct FloatKernel {
 // 4 rows x 2 tokens: 8 accumulators and the row data fit the 16 ymm registers.
 template <class K>
 Kernel make_kernel() {
-  return {run_tile<K, 4, 2>, 4, 2};
+  return {run_tile<K, 4, 2>, 4, 2, 4};
 }
 
 }  // namespace

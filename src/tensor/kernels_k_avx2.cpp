@@ -66,7 +66,9 @@ struct Q3K {
     p->d = h2f(b.d);
     p->dmin = 0.0f;
   }
-  static __m256i quants(const Block& b, int g) { return add_high_bits(two_bit_group(b.qs, g), b.hmask, g, 4); }
+  static __m256i quants(const Block& b, int g) {
+    return add_high_bits(two_bit_group(b.qs, g), b.hmask, g, 4);
+  }
 };
 
 template <bool kFive>
@@ -131,7 +133,12 @@ struct SuperBlockKernel {
     }
     for (int64_t i = 0; i < nb; ++i) {
       Prep prep[R];
-      for (int r = 0; r < R; ++r) W::prepare(row_blocks<Block>(p.w, p.w_stride, r)[i], &prep[r]);
+      for (int r = 0; r < R; ++r) {
+        const Block& w = row_blocks<Block>(p.w, p.w_stride, r)[i];
+        for (size_t o = 0; o < sizeof(Block); o += 64)
+          prefetch_ahead(reinterpret_cast<const uint8_t*>(&w) + o);
+        W::prepare(w, &prep[r]);
+      }
       __m256i isum[R][T];
       for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) isum[r][t] = _mm256_setzero_si256();
@@ -160,7 +167,8 @@ struct SuperBlockKernel {
             f = _mm256_mul_ps(_mm256_cvtepi32_ps(isum[r][t]), _mm256_set1_ps(prep[r].d));
             f = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(bdot), _mm256_set1_ps(prep[r].dmin), f);
           } else {
-            f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(isum[r][t], bdot)), _mm256_set1_ps(prep[r].d));
+            f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(isum[r][t], bdot)),
+                              _mm256_set1_ps(prep[r].d));
           }
           acc[r][t] = _mm256_fmadd_ps(f, da, acc[r][t]);
         }
@@ -175,7 +183,7 @@ struct SuperBlockKernel {
 // 2 rows x 2 tokens: 4 integer sums and 4 float accumulators.
 template <class W>
 Kernel make_kernel() {
-  return {run_tile<SuperBlockKernel<W>, 2, 2>, 2, 2};
+  return {run_tile<SuperBlockKernel<W>, 2, 2>, 2, 2, 2};
 }
 
 }  // namespace

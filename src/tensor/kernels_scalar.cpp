@@ -248,31 +248,31 @@ Kernel scalar_kernel(GgmlType type) {
   // it cannot keep in registers, and stays easy to check.
   switch (type) {
     case GgmlType::F32:
-      return {scalar_tile<dot_f32>, 1, 1};
+      return {scalar_tile<dot_f32>, 1, 1, 1};
     case GgmlType::F16:
-      return {scalar_tile<dot_f16>, 1, 1};
+      return {scalar_tile<dot_f16>, 1, 1, 1};
     case GgmlType::BF16:
-      return {scalar_tile<dot_bf16>, 1, 1};
+      return {scalar_tile<dot_bf16>, 1, 1, 1};
     case GgmlType::Q4_0:
-      return {scalar_tile<dot_q4_0>, 1, 1};
+      return {scalar_tile<dot_q4_0>, 1, 1, 1};
     case GgmlType::Q4_1:
-      return {scalar_tile<dot_q4_1>, 1, 1};
+      return {scalar_tile<dot_q4_1>, 1, 1, 1};
     case GgmlType::Q5_0:
-      return {scalar_tile<dot_q5_0>, 1, 1};
+      return {scalar_tile<dot_q5_0>, 1, 1, 1};
     case GgmlType::Q5_1:
-      return {scalar_tile<dot_q5_1>, 1, 1};
+      return {scalar_tile<dot_q5_1>, 1, 1, 1};
     case GgmlType::Q8_0:
-      return {scalar_tile<dot_q8_0>, 1, 1};
+      return {scalar_tile<dot_q8_0>, 1, 1, 1};
     case GgmlType::Q2_K:
-      return {scalar_tile<dot_q2_k>, 1, 1};
+      return {scalar_tile<dot_q2_k>, 1, 1, 1};
     case GgmlType::Q3_K:
-      return {scalar_tile<dot_q3_k>, 1, 1};
+      return {scalar_tile<dot_q3_k>, 1, 1, 1};
     case GgmlType::Q4_K:
-      return {scalar_tile<dot_q45_k<false>>, 1, 1};
+      return {scalar_tile<dot_q45_k<false>>, 1, 1, 1};
     case GgmlType::Q5_K:
-      return {scalar_tile<dot_q45_k<true>>, 1, 1};
+      return {scalar_tile<dot_q45_k<true>>, 1, 1, 1};
     case GgmlType::Q6_K:
-      return {scalar_tile<dot_q6_k>, 1, 1};
+      return {scalar_tile<dot_q6_k>, 1, 1, 1};
     default:
       return {};
   }

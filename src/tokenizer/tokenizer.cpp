@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
 
 namespace gs {
@@ -78,12 +79,50 @@ size_t append_valid_utf8(std::string_view in, bool at_end, std::string& out) {
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::File& file) {
   GS_ASSIGN_OR_RETURN(std::string model, file.get_string("tokenizer.ggml.model"));
   if (model == "llama") return make_spm_tokenizer(file);
+  if (model == "gpt2") return make_bpe_tokenizer(file);
   return Error("unsupported tokenizer model '{}'", model);
 }
 
 bool Tokenizer::is_end_of_generation(TokenId id) const {
   return id >= 0 &&
          std::find(end_of_generation_.begin(), end_of_generation_.end(), id) != end_of_generation_.end();
+}
+
+// Generic for any tokenizer: the control tokens are looked up by their text
+// on every call, which is cheap next to encoding (vocabularies have a few
+// hundred at most). The byte-level BPE tokenizer overrides this with its own
+// matcher, which also honours user-defined tokens in the same pass.
+std::vector<TokenId> Tokenizer::encode_parsing_special(std::string_view text, bool add_bos) const {
+  std::vector<TokenId> specials;
+  for (TokenId id = 0; id < vocab_size(); ++id) {
+    if (type(id) == TokenType::kControl && !token_text(id).empty()) specials.push_back(id);
+  }
+  std::vector<TokenId> out;
+  if (add_bos && bos_ >= 0) out.push_back(bos_);
+  size_t gap = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    TokenId best = -1;
+    for (TokenId id : specials) {
+      const std::string& t = token_text(id);
+      if (text.substr(pos, t.size()) == t && (best < 0 || t.size() > token_text(best).size())) best = id;
+    }
+    if (best < 0) {
+      ++pos;
+      continue;
+    }
+    if (gap < pos) {
+      const std::vector<TokenId> ids = encode(text.substr(gap, pos - gap), false);
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
+    out.push_back(best);
+    pos += token_text(best).size();
+    gap = pos;
+  }
+  if (gap < text.size()) {
+    const std::vector<TokenId> ids = encode(text.substr(gap), false);
+    out.insert(out.end(), ids.begin(), ids.end());
+  }
+  return out;
 }
 
 std::string Tokenizer::decode(std::span<const TokenId> ids) const {

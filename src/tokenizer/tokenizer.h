@@ -1,6 +1,7 @@
-// Text <-> token ids, built from a GGUF file's tokenizer.ggml.* metadata.
+// Text <-> token ids, built from a GGUF file's tokenizer.ggml.* metadata:
 // `tokenizer.ggml.model = llama` (SentencePiece-style BPE with scores and byte
-// fallback) now; byte-level BPE (`gpt2`) plugs in behind the same interface.
+// fallback) and `gpt2` (byte-level BPE with merges, as Hugging Face's
+// tokenizers: Llama 3, Qwen, SmolLM, DeepSeek, ...).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,12 @@ class Tokenizer {
   // Special-token text such as "<s>" in `text` is plain text, never parsed as
   // a special token. Prepends BOS when add_bos.
   virtual std::vector<TokenId> encode(std::string_view text, bool add_bos) const = 0;
+  // With parse_special, the text of control tokens (such as "<|im_start|>")
+  // in `text` becomes those tokens: only for text that came from a chat
+  // template, never for user content. Without it, the same as above.
+  std::vector<TokenId> encode(std::string_view text, bool add_bos, bool parse_special) const {
+    return parse_special ? encode_parsing_special(text, add_bos) : encode(text, add_bos);
+  }
   // The raw bytes of one token (byte tokens give their byte; control tokens
   // give ""), with SentencePiece's U+2581 turned back into a space.
   virtual std::string token_bytes(TokenId id) const = 0;
@@ -58,6 +65,10 @@ class Tokenizer {
   bool is_end_of_generation(TokenId id) const;
 
  protected:
+  // encode() with control tokens split out of the text first (leftmost,
+  // longest first) and the text between them encoded as by encode(x, false).
+  virtual std::vector<TokenId> encode_parsing_special(std::string_view text, bool add_bos) const;
+
   std::vector<TokenType> types_;
   std::vector<TokenId> end_of_generation_;
   TokenId bos_ = -1;

@@ -1,0 +1,169 @@
+// Writes src/tokenizer/pretokenize_{unicode,nfc}_data.cpp: the Unicode tables the
+// BPE pre-tokenizers and the NFC normalizer need, taken from the Unicode data
+// built into Node (ICU). Hugging Face's JS tokenizer runs on the same data, so
+// \p{L}, \p{N}, White_Space and NFC agree with it character for character.
+//
+//   node gen_unicode_tables.mjs ../../src/tokenizer
+//
+// JavaScript exposes no canonical combining class, so the generator derives
+// an order-preserving rank for it from String.prototype.normalize: two marks
+// are swapped by NFD exactly when the first has the higher class. Ranks keep
+// the order and equalities of the real classes, which is all that canonical
+// ordering and composition blocking look at.
+import { writeFileSync } from "node:fs";
+
+const outDir = process.argv[2];
+if (!outDir) {
+  console.error("usage: node gen_unicode_tables.mjs SRC_TOKENIZER_DIR");
+  process.exit(2);
+}
+
+const GC = ["Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps",
+  "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co"];
+const gcRegex = GC.map((g) => new RegExp(`^\\p{gc=${g}}$`, "u"));
+const wsRegex = /^\p{White_Space}$/u;
+const MAX = 0x110000;
+const isSurrogate = (c) => c >= 0xd800 && c <= 0xdfff;
+const str = (c) => String.fromCodePoint(c);
+const cps = (s) => Array.from(s, (ch) => ch.codePointAt(0));
+const isHangulSyllable = (c) => c >= 0xac00 && c <= 0xd7a3;
+
+function generalCategory(c) {
+  if (isSurrogate(c)) return GC.indexOf("Cs");
+  const s = str(c);
+  for (let i = 1; i < GC.length; ++i) if (gcRegex[i].test(s)) return i;
+  return 0;
+}
+
+// ---- canonical decomposition, combining-class ranks, composition pairs ----
+
+const decomp = new Map();  // cp -> full canonical decomposition (not Hangul)
+for (let c = 0; c < MAX; ++c) {
+  if (isSurrogate(c) || isHangulSyllable(c)) continue;
+  const d = str(c).normalize("NFD");
+  if (d !== str(c)) decomp.set(c, cps(d));
+}
+
+// Two marks a, b with nonzero classes: NFD swaps "a b" iff ccc(a) > ccc(b).
+const swapped = (a, b) => (str(a) + str(b)).normalize("NFD") === str(b) + str(a);
+const LOW = 0x0334;   // ccc 1
+const HIGH = 0x0345;  // ccc 240
+const nonStarters = [];
+for (let c = 0; c < MAX; ++c) {
+  if (isSurrogate(c) || decomp.has(c) || isHangulSyllable(c) || c === LOW || c === HIGH) continue;
+  if (swapped(c, LOW) || swapped(HIGH, c)) nonStarters.push(c);
+}
+nonStarters.push(LOW, HIGH);
+nonStarters.sort((a, b) => (swapped(a, b) ? 1 : swapped(b, a) ? -1 : 0) || a - b);
+const cccRank = new Map();
+let rank = 0;
+for (let i = 0; i < nonStarters.length; ++i) {
+  if (i === 0 || swapped(nonStarters[i], nonStarters[i - 1])) ++rank;
+  cccRank.set(nonStarters[i], rank);
+}
+if (rank > 255) throw new Error(`too many combining classes: ${rank}`);
+
+// Primary composites: stable under NFC, with a decomposition. The pair that
+// composes to one is (NFC of all but the last decomposed mark, last mark),
+// kept only when Node composes exactly that pair to it.
+const compose = [];
+const composeSecond = new Set();
+for (const [c, d] of decomp) {
+  if (str(c).normalize("NFC") !== str(c) || d.length < 2) continue;
+  const first = cps(String.fromCodePoint(...d.slice(0, -1)).normalize("NFC"));
+  const second = d[d.length - 1];
+  if (first.length !== 1) continue;
+  if ((str(first[0]) + str(second)).normalize("NFC") !== str(c)) continue;
+  compose.push([first[0], second, c]);
+  composeSecond.add(second);
+}
+compose.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+
+// Characters whose presence means NFC has work to do: not allowed in NFC
+// (quick check No), maybe composing with what precedes (Maybe: second halves
+// of pairs, Hangul vowels and trailing consonants), or combining marks that
+// may need reordering.
+const isHangulVT = (c) => (c >= 0x1161 && c <= 0x1175) || (c >= 0x11a8 && c <= 0x11c2);
+function nfcUnstable(c) {
+  if (isSurrogate(c) || isHangulSyllable(c)) return false;
+  if (str(c).normalize("NFC") !== str(c)) return true;
+  return composeSecond.has(c) || isHangulVT(c) || cccRank.has(c);
+}
+
+// ---- emit ----
+
+const ranges = [];  // [start, value]
+let prev = -1;
+for (let c = 0; c < MAX; ++c) {
+  const ws = !isSurrogate(c) && wsRegex.test(str(c));
+  const value = generalCategory(c) | (ws ? 32 : 0) | (nfcUnstable(c) ? 64 : 0);
+  if (value !== prev) ranges.push([c, value]);
+  prev = value;
+}
+
+const hex = (c) => `0x${c.toString(16).toUpperCase().padStart(4, "0")}`;
+function rows(items, perLine, fmt) {
+  const lines = [];
+  for (let i = 0; i < items.length; i += perLine) {
+    lines.push("    " + items.slice(i, i + perLine).map(fmt).join(", ") + ",");
+  }
+  return lines.join("\n");
+}
+
+const decompEntries = [...decomp.entries()].sort((a, b) => a[0] - b[0]);
+const pool = [];
+const decompIndex = decompEntries.map(([c, d]) => {
+  const at = pool.length;
+  pool.push(...d);
+  return [c, at, d.length];
+});
+const cccEntries = [...cccRank.entries()].sort((a, b) => a[0] - b[0]);
+
+const header = `// GENERATED by tools/tokenizer-parity/gen_unicode_tables.mjs from the Unicode
+// ${process.versions.unicode} data in Node ${process.version} (ICU ${process.versions.icu}). Do not edit.
+// clang-format off
+#include "tokenizer/pretokenize_unicode.h"
+
+namespace gs::unicode::data {
+`;
+const footer = `
+}  // namespace gs::unicode::data
+`;
+const categories = `${header}
+const char* const kUnicodeVersion = "${process.versions.unicode}";
+
+// Code point ranges: each entry starts a run of code points sharing
+// general category (bits 0-4, index into GeneralCategory), White_Space
+// (bit 5) and "NFC may change this" (bit 6). The run ends where the next begins.
+const RangeStart kRanges[] = {
+${rows(ranges, 10, ([c, v]) => `{${hex(c)}, ${v}}`)}
+};
+const size_t kRangeCount = sizeof(kRanges) / sizeof(kRanges[0]);
+${footer}`;
+const nfc = `${header}
+// Full canonical decompositions (Hangul syllables are computed instead):
+// code point, offset into kDecompPool, length.
+const Decomposition kDecompositions[] = {
+${rows(decompIndex, 8, ([c, at, n]) => `{${hex(c)}, ${at}, ${n}}`)}
+};
+const size_t kDecompositionCount = sizeof(kDecompositions) / sizeof(kDecompositions[0]);
+const char32_t kDecompPool[] = {
+${rows(pool, 16, hex)}
+};
+
+// Nonzero canonical combining classes, as order-preserving ranks.
+const CombiningRank kCombiningRanks[] = {
+${rows(cccEntries, 10, ([c, r]) => `{${hex(c)}, ${r}}`)}
+};
+const size_t kCombiningRankCount = sizeof(kCombiningRanks) / sizeof(kCombiningRanks[0]);
+
+// Canonical composition pairs (first, second) -> composite, sorted.
+const Composition kCompositions[] = {
+${rows(compose, 6, ([a, b, c]) => `{${hex(a)}, ${hex(b)}, ${hex(c)}}`)}
+};
+const size_t kCompositionCount = sizeof(kCompositions) / sizeof(kCompositions[0]);
+${footer}`;
+writeFileSync(`${outDir}/pretokenize_unicode_data.cpp`, categories);
+writeFileSync(`${outDir}/pretokenize_nfc_data.cpp`, nfc);
+console.error(`ranges ${ranges.length}, decompositions ${decompIndex.length} (pool ${pool.length}), ` +
+  `combining ${cccEntries.length} (${rank} ranks), compositions ${compose.length}`);
