@@ -138,6 +138,15 @@ const Block* row_blocks(const uint8_t* base, size_t stride, int r) {
 // each are the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); the last
 // four take their low 4 bits from bytes 8..11 and their top 2 bits from the
 // spare top bits of bytes 0..7.
+[[maybe_unused]] void q4k_scales_mins(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 63;
+    mn[j] = s[j + 4] & 63;
+    sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
+    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+  }
+}
+
 // The same for all eight at once, as bytes of a uint64_t (scale j in byte j).
 [[maybe_unused]] void q4k_scales_mins_u64(const uint8_t* s, uint64_t* sc, uint64_t* mn) {
   uint32_t u[3];
@@ -161,15 +170,6 @@ const Block* row_blocks(const uint8_t* base, size_t stride, int r) {
   const uint64_t top_hi = ((top >> 4) & m2) | (uint64_t{(top >> 6) & m2} << 32);  // scales 8-15
   *lo = (nib & m4) | (top_lo << 4);
   *hi = ((nib >> 4) & m4) | (top_hi << 4);
-}
-
-[[maybe_unused]] void q4k_scales_mins(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    mn[j] = s[j + 4] & 63;
-    sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
-    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-  }
 }
 
 }  // namespace
