@@ -15,8 +15,7 @@ Result<WeightView> matrix(const gguf::File& file, const std::string& name, int64
   const gguf::TensorInfo* t = file.tensor(name);
   if (!t) return Error("missing tensor '{}'", name);
   if (t->dims.size() != 2 || t->dims[0] != cols || t->dims[1] != rows) {
-    return Error("tensor '{}' has shape {}, expected [{}, {}]", name,
-                 fmt::join(t->dims, ", "), cols, rows);
+    return Error("tensor '{}' has shape {}, expected [{}, {}]", name, fmt::join(t->dims, ", "), cols, rows);
   }
   return WeightView{t->type, rows, cols, t->data};
 }
@@ -138,7 +137,8 @@ uint64_t Model::weight_bytes() const {
   auto bytes = [](const WeightView& w) { return static_cast<uint64_t>(row_bytes(w.type, w.cols)) * w.rows; };
   uint64_t total = bytes(output_);
   for (const LayerWeights& l : layers_) {
-    for (const WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) total += bytes(*w);
+    for (const WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      total += bytes(*w);
   }
   return total;
 }

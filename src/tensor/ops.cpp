@@ -127,4 +127,35 @@ void attend(const float* q, const KvRows& kv, int64_t head_dim, int64_t n_pos, f
   }
 }
 
+size_t attend_scratch_floats(int64_t, int64_t n_pos, int64_t) { return static_cast<size_t>(n_pos); }
+
+void attend_group(const float* q, int64_t n_q, const KvLayout& kv, int64_t head_dim, int64_t n_pos, float scale,
+                  float* scratch, float* out) {
+  for (int64_t h = 0; h < n_q; ++h) {
+    const float* qh = q + h * head_dim;
+    float* oh = out + h * head_dim;
+    if (n_pos <= kv.block_rows) {
+      attend(qh, KvRows{kv.type, kv.blocks[0].k, kv.blocks[0].v, kv.row_stride, kv.offset}, head_dim, n_pos, scale,
+             scratch, oh);
+      continue;
+    }
+    const auto row = [&](int64_t p, bool key) {
+      const KvBlock& b = kv.blocks[static_cast<size_t>(p / kv.block_rows)];
+      return (key ? b.k : b.v) + static_cast<size_t>(p % kv.block_rows) * kv.row_stride;
+    };
+    float max_score = -INFINITY;
+    for (int64_t p = 0; p < n_pos; ++p) {
+      scratch[p] = dot_row(kv.type, row(p, true), kv.offset, qh, head_dim) * scale;
+      max_score = std::max(max_score, scratch[p]);
+    }
+    float sum = 0.0f;
+    for (int64_t p = 0; p < n_pos; ++p) {
+      scratch[p] = std::exp(scratch[p] - max_score);
+      sum += scratch[p];
+    }
+    std::fill(oh, oh + head_dim, 0.0f);
+    for (int64_t p = 0; p < n_pos; ++p) axpy_row(kv.type, row(p, false), kv.offset, scratch[p] / sum, oh, head_dim);
+  }
+}
+
 }  // namespace gs

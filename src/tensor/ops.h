@@ -2,7 +2,9 @@
 // activations. Matrix products are in matmul.h.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tensor/types.h"
 
@@ -39,5 +41,28 @@ struct KvRows {
 };
 void attend(const float* q, const KvRows& kv, int64_t head_dim, int64_t n_pos, float scale, float* scores,
             float* out);
+
+// Cached K/V rows live in blocks of `block_rows` positions: position p of a
+// sequence is row (p % block_rows) of blocks[p / block_rows]. Each row is
+// row_stride bytes (all kv heads of one position); a head's slice begins
+// `offset` elements into the row.
+struct KvBlock {
+  const uint8_t* k;
+  const uint8_t* v;
+};
+struct KvLayout {
+  GgmlType type;
+  size_t row_stride;
+  int64_t offset;      // multiple of 32 for Q8_0
+  int64_t block_rows;  // > 0; a single contiguous cache is one block of n_ctx rows
+  std::span<const KvBlock> blocks;
+};
+// n_q query heads that share one kv head (grouped-query attention), stored one
+// after another in q (n_q * head_dim floats), each against positions [0, n_pos):
+// out[h] = softmax(q[h] . K^T * scale) V, written to out (n_q * head_dim floats).
+// scratch: attend_scratch_floats(n_q, n_pos, head_dim) floats, per calling thread.
+void attend_group(const float* q, int64_t n_q, const KvLayout& kv, int64_t head_dim, int64_t n_pos, float scale,
+                  float* scratch, float* out);
+size_t attend_scratch_floats(int64_t n_q, int64_t n_pos, int64_t head_dim);
 
 }  // namespace gs
