@@ -92,10 +92,11 @@ bool feed_key(const Program& p, std::vector<Frame>& f, uint8_t b) {
   return (listed && any_eligible(n, k, pos)) || k.other;
 }
 
-bool feed(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b);
+bool feed(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b, bool& forked);
 
 // Splits the thread at an anyOf between the alternatives that can start with `b`.
-bool fork(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b) {
+bool fork(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b, bool& forked) {
+  forked = true;
   const Node& n = p.nodes[f.back().node];
   const size_t len = f.size() - start;
   assert(len <= kMaxThreadFrames);
@@ -108,7 +109,7 @@ bool fork(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b) {
     const size_t s = f.size();
     f.insert(f.end(), saved, saved + len);
     f.back().node = alt;
-    if (feed(p, f, s, b)) {
+    if (feed(p, f, s, b, forked)) {
       any = true;
     } else {
       f.resize(s);
@@ -119,7 +120,7 @@ bool fork(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b) {
 
 // Feeds `b` to the thread from f[start] to the end of f. The thread is
 // replaced by whatever survives: nothing (false), itself, or several threads.
-bool feed(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b) {
+bool feed(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b, bool& forked) {
   for (;;) {
     Frame& t = f.back();
     const Node& n = p.nodes[t.node];
@@ -139,7 +140,7 @@ bool feed(const Program& p, std::vector<Frame>& f, size_t start, uint8_t b) {
           for (uint32_t alt : n.alternatives) {
             if (p.nodes[alt].first.has(b)) only = alt, ++matches;
           }
-          if (matches != 1) return matches > 1 && fork(p, f, start, b);
+          if (matches != 1) return matches > 1 && fork(p, f, start, b, forked);
           t.node = only;
           continue;
         }
@@ -332,7 +333,8 @@ void dedupe(std::vector<Frame>& frames, std::vector<Frame>& scratch) {
     const size_t len = starts[t + 1] - starts[t];
     bool seen = false;
     for (auto [off, klen] : kept) {
-      if (klen == len && std::memcmp(scratch.data() + off, a, len * sizeof(Frame)) == 0) {
+      // Headers differ (the first holds the count): compare what follows.
+      if (klen == len && std::memcmp(scratch.data() + off + 1, a + 1, (len - 1) * sizeof(Frame)) == 0) {
         seen = true;
         break;
       }
@@ -348,15 +350,28 @@ void dedupe(std::vector<Frame>& frames, std::vector<Frame>& scratch) {
 
 void start(const Program& program, std::vector<Frame>& frames) {
   frames.clear();
-  frames.push_back(make_frame(State::kThread, 0, 0));
+  frames.push_back(make_frame(State::kThread, 1, 0));  // node: the number of threads
   frames.push_back(make_frame(State::kDocument, 0, 0));
   frames.push_back(make_frame(State::kValueStart, program.root, 0));
 }
 
 bool step(const Program& program, std::vector<Frame>& frames, std::vector<Frame>& scratch, uint8_t byte) {
-  if (thread_count(frames) == 1) {
+  bool forked = false;
+  if (frames[0].node == 1) {
+    // Most bytes the token filter tries are plain characters inside a string
+    // without length or pattern limits.
+    Frame& top = frames.back();
+    if (top.state == State::kString && byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\' &&
+        top.u.str.esc == 0 && top.u.str.utf8 == kU8None) {
+      const Node& n = program.nodes[top.node];
+      if (n.dfa < 0 && n.max_length == kUnbounded) {
+        ++top.u.str.count;
+        return true;
+      }
+    }
     // One thread, the usual case: work in place.
-    if (!feed(program, frames, 0, byte)) return false;
+    if (!feed(program, frames, 0, byte, forked)) return false;
+    if (!forked) return true;
   } else {
     scratch.clear();
     size_t s = 0;
@@ -365,13 +380,14 @@ bool step(const Program& program, std::vector<Frame>& frames, std::vector<Frame>
       const size_t out = scratch.size();
       scratch.insert(scratch.end(), frames.begin() + static_cast<std::ptrdiff_t>(s),
                      frames.begin() + static_cast<std::ptrdiff_t>(i));
-      if (!feed(program, scratch, out, byte)) scratch.resize(out);
+      if (!feed(program, scratch, out, byte, forked)) scratch.resize(out);
       s = i;
     }
     frames.swap(scratch);
     if (frames.empty()) return false;
   }
   if (thread_count(frames) > 1) dedupe(frames, scratch);
+  frames[0].node = static_cast<uint32_t>(thread_count(frames));
   return true;
 }
 
