@@ -307,6 +307,13 @@ TEST(JsonGrammar, NumberBounds) {
   check({R"({"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1})",
          {"0.5", "0.001"},
          {"0", "1", "0.0", "1.0"}});
+  // Decimal bounds compare as a JSON parser reads the digits (0.3 is not 3 * 0.1).
+  check({R"({"type":"number","minimum":0.07,"maximum":0.3})",
+         {"0.3", "0.07", "0.1", "0.2999999", "0.30000", "0.070"},
+         {"0.31", "0.0699", "0.30000000001", "1"}});
+  check({R"({"type":"integer","minimum":9007199254740993,"maximum":9007199254740995})",
+         {"9007199254740994"},
+         {"9007199254740990", "900719925474099"}});
   auto g = compile(R"({"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1})");
   EXPECT_TRUE(prefix(g, "0.0"));  // 0.01
   EXPECT_FALSE(prefix(g, "1"));

@@ -143,8 +143,13 @@ struct LiteralScan {  // a range of Node::literals sharing the first `pos` bytes
   uint32_t lo, hi, pos;
 };
 struct NumberScan {
-  double value;  // magnitude so far (integer part, then with the fraction)
-  uint8_t part;  // NumPart, see matcher.cpp
+  // Magnitude so far = mantissa * 10^scale, kept in decimal so that "0.3"
+  // becomes the same double a JSON parser reads (digits past the 19th are
+  // dropped from the fraction; they move no bound check that matters).
+  uint64_t mantissa;
+  int8_t scale;
+  uint8_t mantissa_digits;
+  uint8_t part;  // NumPart, see scanners.cpp
   uint8_t negative;
   uint8_t int_digits, frac_digits, exp_digits;
   uint8_t leading_zero;

@@ -201,11 +201,24 @@ bool magnitudes_meet(const Node& n, const NumberScan& s, double lo, double hi, b
   return meets_bounds(n, lo, true, hi, hi_closed);
 }
 
+// The magnitude so far as the double a JSON parser gives for its digits.
+double magnitude(const NumberScan& s) {
+  const auto m = static_cast<double>(s.mantissa);  // exact below 2^53
+  return s.scale >= 0 ? m * pow10(s.scale) : m / pow10(-s.scale);
+}
+
+// [lo, lo + width) with a width too small to show at lo's size still holds lo's neighbours.
+double above(double lo, double width) {
+  const double hi = lo + width;
+  return hi > lo ? hi : std::nextafter(lo, HUGE_VAL);
+}
+
 // Whether some completion of the number so far meets the node's bounds
 // (fractions are allowed only where the node allows non-integers, and
 // exponents never with bounds, so the reachable values are intervals).
 bool number_feasible(const Node& n, const NumberScan& s) {
   const bool fraction = n.types & kNumber;
+  const double v = magnitude(s);
   switch (s.part) {
     case kSign:
       return magnitudes_meet(n, s, 0, pow10(kMaxIntDigits), false);
@@ -216,16 +229,28 @@ bool number_feasible(const Node& n, const NumberScan& s) {
         // k more digits: [v * 10^k, (v + 1) * 10^k), whole numbers only
         // without a fraction; bounds are whole numbers then, so the open
         // interval is exact.
-        if (magnitudes_meet(n, s, s.value * pow10(k), (s.value + 1) * pow10(k), false)) return true;
+        const double lo = v * pow10(k);
+        if (magnitudes_meet(n, s, lo, above(lo, pow10(k)), false)) return true;
       }
       return false;
     }
     case kDot:
-      return magnitudes_meet(n, s, s.value, s.value + 1, false);
+      return magnitudes_meet(n, s, v, above(v, 1), false);
     case kFrac:
-      return magnitudes_meet(n, s, s.value, s.value + pow10(-s.frac_digits), false);
+      return magnitudes_meet(n, s, v, above(v, pow10(-s.frac_digits)), false);
     default:
       return true;
+  }
+}
+
+// Appends a digit of the integer part (fraction = false) or of the fraction.
+void add_digit(NumberScan& s, int d, bool fraction) {
+  if (s.mantissa_digits < 19) {
+    s.mantissa = s.mantissa * 10 + static_cast<uint64_t>(d);
+    if (s.mantissa > 0) ++s.mantissa_digits;  // leading zeros take no room
+    if (fraction) --s.scale;
+  } else if (!fraction) {
+    ++s.scale;
   }
 }
 
@@ -234,7 +259,7 @@ bool number_feasible(const Node& n, const NumberScan& s) {
 bool number_can_end(const Node& n, const NumberScan& s) {
   const bool whole = (s.part == kInt && s.int_digits > 0) || s.part == kFrac || s.part == kExp;
   if (!whole || !n.has_bounds()) return whole;
-  const double x = s.negative ? -s.value : s.value;
+  const double x = s.negative ? -magnitude(s) : magnitude(s);
   return meets_bounds(n, x, true, x, true);
 }
 
@@ -247,7 +272,7 @@ Num scan_number(const Node& n, NumberScan& s, uint8_t b) {
       if (is_digit(b)) {
         s.part = kInt;
         s.int_digits = 1;
-        s.value = d;
+        add_digit(s, d, false);
         s.leading_zero = d == 0;
       } else if (b == '-' && !s.negative) {
         s.negative = 1;
@@ -259,7 +284,7 @@ Num scan_number(const Node& n, NumberScan& s, uint8_t b) {
       if (is_digit(b)) {
         if (s.leading_zero || s.int_digits >= kMaxIntDigits) return Num::kReject;
         ++s.int_digits;
-        s.value = s.value * 10 + d;
+        add_digit(s, d, false);
       } else if (b == '.' && fraction) {
         s.part = kDot;
       } else if ((b == 'e' || b == 'E') && exponent) {
@@ -272,13 +297,13 @@ Num scan_number(const Node& n, NumberScan& s, uint8_t b) {
       if (!is_digit(b)) return Num::kReject;
       s.part = kFrac;
       s.frac_digits = 1;
-      s.value += d * pow10(-1);
+      add_digit(s, d, true);
       break;
     case kFrac:
       if (is_digit(b)) {
         if (s.frac_digits >= kMaxFracDigits) return Num::kReject;
         ++s.frac_digits;
-        s.value += d * pow10(-s.frac_digits);
+        add_digit(s, d, true);
       } else if ((b == 'e' || b == 'E') && exponent) {
         s.part = kExpMark;
       } else {
