@@ -1,0 +1,62 @@
+#include "grammar/utf8.h"
+
+namespace gs::grammar {
+
+bool decode_utf8(std::string_view text, std::vector<uint32_t>* out) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b0 = static_cast<uint8_t>(text[i]);
+    uint32_t cp;
+    size_t len;
+    uint32_t min;
+    if (b0 < 0x80) {
+      cp = b0, len = 1, min = 0;
+    } else if (b0 >= 0xC0 && b0 < 0xE0) {
+      cp = b0 & 0x1F, len = 2, min = 0x80;
+    } else if (b0 >= 0xE0 && b0 < 0xF0) {
+      cp = b0 & 0x0F, len = 3, min = 0x800;
+    } else if (b0 >= 0xF0 && b0 < 0xF5) {
+      cp = b0 & 0x07, len = 4, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + len > text.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<uint8_t>(text[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (out) out->push_back(cp);
+    i += len;
+  }
+  return true;
+}
+
+bool is_valid_utf8(std::string_view text) { return decode_utf8(text, nullptr); }
+
+size_t utf8_length(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+void append_utf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace gs::grammar
