@@ -122,6 +122,8 @@ TEST(Scheduler, BatchedGreedyMatchesAlone) {
 TEST(Scheduler, PreemptionUnderTinyCacheKeepsOutputs) {
   Fixture f;
   const auto ps = prompts();
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < 6; ++i) expected.push_back(f.alone(ps[i], 60));
   SchedulerOptions options;
   options.n_ctx = 128;
   options.kv_tokens = 160;  // room for about two sequences: the rest wait or get preempted
@@ -136,7 +138,7 @@ TEST(Scheduler, PreemptionUnderTinyCacheKeepsOutputs) {
   }
   for (size_t i = 0; i < sinks.size(); ++i) {
     EXPECT_EQ(sinks[i]->wait().reason, FinishReason::kLength);
-    EXPECT_EQ(sinks[i]->text(), f.alone(ps[i], 60)) << "prompt " << i;
+    EXPECT_EQ(sinks[i]->text(), expected[i]) << "prompt " << i;
   }
   EXPECT_GT((*scheduler)->stats().preemptions, 0u);
 }
@@ -149,6 +151,7 @@ TEST(Scheduler, PrefixCacheReusesBlocks) {
   options.n_ctx = 512;
   auto scheduler = Scheduler::create(*f.model, f.pool, f.compute, options);
   ASSERT_TRUE(scheduler.ok());
+  const std::string expected = f.alone(prefix + "He", 8);
   auto first = std::make_shared<CollectSink>();
   ASSERT_EQ((*scheduler)->submit(f.request(prefix + "She", 8), first), Scheduler::Admission::kAccepted);
   EXPECT_EQ(first->wait().timings.cached_n, 0);
@@ -157,7 +160,7 @@ TEST(Scheduler, PrefixCacheReusesBlocks) {
   const auto result = second->wait();
   EXPECT_GE(result.timings.cached_n, 100);
   EXPECT_EQ((*scheduler)->stats().prefix_hit_tokens, static_cast<uint64_t>(result.timings.cached_n));
-  EXPECT_EQ(second->text(), f.alone(prefix + "He", 8));
+  EXPECT_EQ(second->text(), expected);
 }
 
 TEST(Scheduler, StopStringsLogprobsAndCancel) {

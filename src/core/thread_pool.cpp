@@ -45,23 +45,46 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
+// Thread indices of a job are claimed, not assigned: the caller claims
+// first, and any index a worker has not claimed by the time the caller is
+// free, the caller runs itself. A worker that lost its core (an
+// oversubscribed machine) then costs nothing instead of a time slice.
+// claim_ packs (generation << 32 | next index) so a late worker cannot claim
+// an index of a job that has already moved on.
+bool ThreadPool::claim_and_run(uint64_t generation) {
+  uint64_t state = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((state >> 32) != (generation & 0xFFFFFFFFu)) return false;
+    const int index = static_cast<int>(state & 0xFFFFFFFFu);
+    if (index >= n_threads_) return false;
+    if (claim_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+      fn_(ctx_, index, n_threads_);
+      completed_.fetch_add(1, std::memory_order_acq_rel);
+      state = claim_.load(std::memory_order_acquire);
+    }
+  }
+}
+
 void ThreadPool::run_raw(RawFn fn, void* ctx) {
   if (n_threads_ == 1) {
     fn(ctx, 0, 1);
     return;
   }
+  // Callers on different threads take turns (each job owns fn_/ctx_ until done).
+  std::lock_guard<std::mutex> turn(run_mutex_);
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = fn;
     ctx_ = ctx;
-    pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    completed_.store(0, std::memory_order_relaxed);
+    generation = generation_.load(std::memory_order_relaxed) + 1;
+    claim_.store((generation & 0xFFFFFFFFu) << 32, std::memory_order_release);
+    generation_.store(generation, std::memory_order_release);
   }
-  wake_.notify_all();
-  fn(ctx, 0, n_threads_);
-  // A worker that lost its core (an oversubscribed machine) must not cost us
-  // a whole time slice of spinning: yield after a short spin.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+  if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+  claim_and_run(generation);
+  for (int spins = 0; completed_.load(std::memory_order_acquire) != n_threads_; ++spins) {
     if (spins < kSpinBeforeYield) {
       _mm_pause();
     } else {
@@ -70,7 +93,7 @@ void ThreadPool::run_raw(RawFn fn, void* ctx) {
   }
 }
 
-void ThreadPool::worker_loop(int ith) {
+void ThreadPool::worker_loop(int) {
   uint64_t seen = 0;
   for (;;) {
     int spins = 0;
@@ -80,12 +103,13 @@ void ThreadPool::worker_loop(int ith) {
     }
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
+      sleepers_.fetch_add(1);
       wake_.wait(lock, [&] { return generation_.load() != seen; });
+      sleepers_.fetch_sub(1);
     }
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load()) return;
-    fn_(ctx_, ith, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    claim_and_run(seen);
   }
 }
 

@@ -23,7 +23,8 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls fn(thread_index, n_threads) once on every thread (the caller is
-  // thread 0) and returns when all calls have returned. Not reentrant.
+  // thread 0) and returns when all calls have returned. Not reentrant; calls
+  // from several threads run one after another.
   template <typename Fn>
   void run(Fn&& fn) {
     run_raw([](void* ctx, int ith, int nth) { (*static_cast<Fn*>(ctx))(ith, nth); }, &fn);
@@ -44,15 +45,19 @@ class ThreadPool {
   using RawFn = void (*)(void* ctx, int ith, int nth);
   void run_raw(RawFn fn, void* ctx);
   void worker_loop(int ith);
+  bool claim_and_run(uint64_t generation);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   RawFn fn_ = nullptr;
   void* ctx_ = nullptr;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> completed_{0};
+  std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
+  std::mutex run_mutex_;
   std::condition_variable wake_;
 };
 

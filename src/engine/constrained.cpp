@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "grammar/json_grammar.h"
+#include "grammar/token_filter.h"
 
 namespace gs {
 

@@ -8,6 +8,7 @@
 #include "engine/logprobs.h"
 #include "engine/sequence.h"
 #include "grammar/json_grammar.h"
+#include "grammar/token_filter.h"
 
 namespace gs {
 namespace {
