@@ -143,6 +143,9 @@ describe('bad input', () => {
     await assertServes();
   });
 
+  // A server that answers 413 before reading the whole body must close the
+  // connection gracefully (shut down its write side, drain the input for a
+  // moment, then close), or the client may see a reset instead of the 413.
   test('body over 8 MiB: 413 (chunked transfer encoding; 411 also allowed)', T, async () => {
     const res = await sendLargeBody(server.port, 9 * MiB, { chunked: true });
     assert.ok([413, 411].includes(res.status), `9 MiB chunked body: ${res.summary}`);

@@ -15,7 +15,7 @@ describe('lifecycle', () => {
     const h = await getURL(s.baseURL, '/health');
     assert.equal(h.status, 200);
     assert.match(h.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(h.json, { status: 'ok' });
+    assert.equal(h.json?.status, 'ok', `/health body: ${h.text}`);
     const r = await getURL(s.baseURL, '/ready');
     assert.equal(r.status, 200);
     const stop = await s.stop();
@@ -30,7 +30,7 @@ describe('lifecycle', () => {
     const r = await fetch(`${s.baseURL}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL_ID, prompt: 'Once upon a time', max_tokens: 2000, ignore_eos: true, stream: true }),
+      body: JSON.stringify({ model: MODEL_ID, prompt: 'Once upon a time', max_tokens: 200, ignore_eos: true, stream: true }),
       signal: ac.signal,
     });
     assert.equal(r.status, 200);

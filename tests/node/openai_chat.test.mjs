@@ -85,7 +85,8 @@ describe('OpenAI chat completions', () => {
     assert.equal(finals.length, 1, 'exactly one chunk has a finish_reason');
     assert.equal(finals[0], withChoices.at(-1), 'the finish_reason chunk is the last with choices');
     assert.equal(finals[0].choices[0].finish_reason, 'length');
-    assertTimings(assert, finals[0].timings, usageChunk.usage);
+    // timings ride on the finish_reason chunk (also accepted: on the usage chunk).
+    assertTimings(assert, finals[0].timings ?? usageChunk.timings, usageChunk.usage);
 
     const text = withChoices.map((ch) => ch.choices[0].delta.content ?? '').join('');
     assert.equal(text, ref.choices[0].message.content);
@@ -297,16 +298,18 @@ describe('OpenAI chat completions', () => {
     }
   });
 
-  test('unknown model: NotFoundError 404, code model_not_found', T, async () => {
-    await assert.rejects(
-      client.chat.completions.create({ model: 'no-such-model', messages, max_tokens: 4 }),
-      (err) => {
-        assert.ok(err instanceof OpenAI.NotFoundError, `NotFoundError, got ${err?.constructor?.name}: ${err?.message}`);
-        assert.equal(err.status, 404);
-        assert.equal(err.code, 'model_not_found');
-        assert.equal(typeof err.error?.message, 'string');
-        return true;
-      });
+  test('unknown model: NotFoundError 404, code model_not_found (streamed or not)', T, async () => {
+    for (const stream of [false, true]) {
+      await assert.rejects(
+        client.chat.completions.create({ model: 'no-such-model', messages, max_tokens: 4, stream }),
+        (err) => {
+          assert.ok(err instanceof OpenAI.NotFoundError, `stream ${stream}: NotFoundError, got ${err?.constructor?.name}: ${err?.message}`);
+          assert.equal(err.status, 404);
+          assert.equal(err.code, 'model_not_found');
+          assert.equal(typeof err.error?.message, 'string');
+          return true;
+        });
+    }
   });
 
   for (const [what, body] of [
