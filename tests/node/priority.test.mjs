@@ -4,7 +4,7 @@
 // the queue.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, postJSON, sseEvents, MODEL_ID, assertOpenAIError, sleep } from './harness.mjs';
+import { startServer, sseEvents, MODEL_ID, assertOpenAIError, sleep } from './harness.mjs';
 
 const SETTLE_MS = 60_000;
 
