@@ -2,7 +2,7 @@
 # Installs what genstack needs (Debian 12 packages), builds it, and runs the
 # main job: generate text with a model.
 #   scripts/install.sh [MODEL.gguf] [PROMPT]   # install, build, run
-#   scripts/install.sh --deps-only              # install packages only
+#   scripts/install.sh --deps-only              # install packages only (Debian, and npm ci in tests/node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +16,39 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+# Node.js and npm run the integration tests (tests/node); Debian's packages
+# only where the machine has none (a NodeSource nodejs conflicts with Debian's npm).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+# promtool (Debian package prometheus) checks the /metrics text in the tests.
+need_promtool=0
+command -v promtool >/dev/null || need_promtool=1
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+if ((${#missing[@]} || need_promtool)); then
   $sudo apt-get update -qq
+fi
+if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+if ((need_promtool)); then
+  # Only promtool is wanted: no recommended exporters, and the Prometheus
+  # daemon is neither started (policy-rc.d) nor enabled.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
+  if [[ -d /run/systemd/system ]]; then
+    $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
+fi
+# The test clients (openai, ollama, ajv) as the lockfile pins them.
+if [[ ! -f tests/node/node_modules/.package-lock.json ||
+      tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]]; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 [[ "${1:-}" == "--deps-only" ]] && exit 0
 
