@@ -7,7 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  prometheus  # for promtool: the metrics tests check the /metrics text with it
   build-essential cmake g++ pkg-config python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libboost1.81-dev libboost-json1.81-dev
