@@ -15,7 +15,11 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+// As in http/request_parser.h: a GCC 12 false positive inside Beast's parser under ASan.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
 #include <boost/json.hpp>
 
 #include "http/server.h"
@@ -449,6 +453,28 @@ TEST(HttpServer, HeadResponseHasNoBody) {
   EXPECT_EQ(response->body(), "hello GET");
 }
 
+TEST(HttpServer, ServerOwnsFramingHeaders) {
+  Running running({}, [](Request request, std::shared_ptr<ResponseWriter> writer) {
+    if (request.path == "/204") return writer->send(204, "", "ignored");
+    writer->send(200, "text/plain", "body",
+                 {{"Content-Length", "999"}, {"X-Split", "a\r\nInjected: 1"}, {"Connection", "close"}});
+  });
+  Client client(running.port());
+  ASSERT_TRUE(client.request("GET", "/204"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 204);
+  EXPECT_EQ(response->count(bhttp::field::content_length), 0u);
+  ASSERT_TRUE(client.request("GET", "/close"));
+  response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body(), "body");
+  EXPECT_EQ((*response)[bhttp::field::content_length], "4");
+  EXPECT_EQ(response->count("Injected"), 0u);
+  EXPECT_FALSE(response->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
 TEST(HttpServer, ExpectContinue) {
   Running running({}, echo_handler());
   Client client(running.port());
@@ -616,7 +642,9 @@ TEST(HttpServer, StopClosesInFlightStreamAtDeadline) {
 TEST(HttpServer, StopLetsInFlightStreamFinish) {
   std::shared_ptr<ResponseWriter> held;
   std::mutex mutex;
-  Running running({}, [&](Request, std::shared_ptr<ResponseWriter> writer) {
+  ServerOptions options;
+  options.close_linger = 200ms;  // the client below does not close first
+  Running running(options, [&](Request, std::shared_ptr<ResponseWriter> writer) {
     writer->begin_stream(200, "text/event-stream");
     writer->write("a");
     std::lock_guard lock(mutex);
@@ -646,7 +674,9 @@ TEST(HttpServer, StopLetsInFlightStreamFinish) {
 
 TEST(HttpServer, StopFromHandlerAndBeforeRun) {
   std::unique_ptr<Server> server;
-  auto created = Server::create({}, [&](Request, std::shared_ptr<ResponseWriter> writer) {
+  ServerOptions options;
+  options.close_linger = 200ms;
+  auto created = Server::create(options, [&](Request, std::shared_ptr<ResponseWriter> writer) {
     writer->send(200, "text/plain", "bye");
     server->stop(5s);
   });
