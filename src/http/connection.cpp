@@ -1,0 +1,503 @@
+#include "http/connection.h"
+
+#include <algorithm>
+#include <exception>
+#include <shared_mutex>
+
+#include <fmt/format.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "http/response.h"
+
+namespace gs::http {
+
+namespace {
+
+using boost::system::error_code;
+
+constexpr size_t kReadChunk = 16 << 10;
+// One connection reads at most this much per wake-up, so a fast uploader cannot
+// starve the other connections of its io thread.
+constexpr size_t kReadPerWakeup = 256 << 10;
+// While a response is pending the connection keeps reading (to see the peer
+// close) and buffers a pipelined next request up to this much; beyond it,
+// reading pauses until the response is written (and disconnects go unseen).
+constexpr size_t kPipelineCap = 256 << 10;
+constexpr size_t kMaxGather = 64;
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
+  return fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+// The response object handed to the handler. Every call takes the exchange's
+// mutex, so posts reach the strand in call order.
+class WriterImpl final : public ResponseWriter {
+ public:
+  WriterImpl(std::shared_ptr<Exchange> exchange, std::weak_ptr<Connection> connection,
+             std::shared_ptr<Lifeline> lifeline)
+      : exchange_(std::move(exchange)), connection_(std::move(connection)), lifeline_(std::move(lifeline)) {}
+
+  ~WriterImpl() override {
+    std::lock_guard lock(exchange_->mutex);
+    if (exchange_->phase == Exchange::Phase::kPending) {
+      exchange_->phase = Exchange::Phase::kDone;
+      ResponseStart start{.status = 500,
+                          .content_type = "application/json",
+                          .body = error_json("the request handler did not respond", "server_error")};
+      post([start = std::move(start)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
+        c.start_response(e, std::move(start));
+      });
+    } else if (exchange_->phase == Exchange::Phase::kStreaming) {
+      exchange_->phase = Exchange::Phase::kDone;
+      post([](Connection& c, const std::shared_ptr<Exchange>& e) { c.end_stream(e); });
+    }
+  }
+
+  void send(int status, std::string_view content_type, std::string body, Headers extra_headers) override {
+    start(ResponseStart{.status = status,
+                        .content_type = std::string(content_type),
+                        .headers = std::move(extra_headers),
+                        .body = std::move(body)});
+  }
+
+  void begin_stream(int status, std::string_view content_type, Headers extra_headers) override {
+    start(ResponseStart{.status = status,
+                        .content_type = std::string(content_type),
+                        .headers = std::move(extra_headers),
+                        .stream = true});
+  }
+
+  bool write(std::string data) override {
+    if (client_gone()) return false;
+    std::lock_guard lock(exchange_->mutex);
+    if (exchange_->phase != Exchange::Phase::kStreaming) return false;
+    if (data.empty()) return true;  // an empty chunk would end the stream
+    const size_t n = data.size();
+    const size_t queued = exchange_->queued.load();
+    if (queued > 0 && queued + n > kMaxQueuedBytes) {
+      // The client reads slower than we produce: drop it rather than buffer without bound.
+      exchange_->dropped = true;
+      post([](Connection& c, const std::shared_ptr<Exchange>& e) { c.drop(e); });
+      return false;
+    }
+    exchange_->queued += n;
+    const bool posted =
+        post([data = std::move(data)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
+          c.write_chunk(e, std::move(data));
+        });
+    if (!posted) exchange_->gone = true;
+    return posted;
+  }
+
+  void end() override {
+    std::lock_guard lock(exchange_->mutex);
+    if (exchange_->phase != Exchange::Phase::kStreaming) return;
+    exchange_->phase = Exchange::Phase::kDone;
+    post([](Connection& c, const std::shared_ptr<Exchange>& e) { c.end_stream(e); });
+  }
+
+  bool client_gone() const override { return exchange_->gone || exchange_->dropped; }
+
+  void on_disconnect(std::function<void()> callback) override {
+    {
+      std::lock_guard lock(exchange_->mutex);
+      if (!exchange_->disconnected) {
+        if (!exchange_->finished) exchange_->on_disconnect = std::move(callback);  // else it would never fire
+        return;
+      }
+    }
+    if (callback) callback();
+  }
+
+ private:
+  void start(ResponseStart start) {
+    std::lock_guard lock(exchange_->mutex);
+    if (exchange_->phase != Exchange::Phase::kPending) return;
+    exchange_->phase = start.stream ? Exchange::Phase::kStreaming : Exchange::Phase::kDone;
+    post([start = std::move(start)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
+      c.start_response(e, std::move(start));
+    });
+  }
+
+  // Runs fn(connection, exchange) on the connection's strand; false when the connection or the
+  // server is gone. The exchange's mutex is held by the caller.
+  template <typename Fn>
+  bool post(Fn fn) {
+    try {
+      std::shared_lock lock(lifeline_->mutex);
+      if (!lifeline_->alive) return false;
+      std::shared_ptr<Connection> connection = connection_.lock();
+      if (!connection) return false;
+      auto executor = connection->executor();
+      asio::post(executor, [connection = std::move(connection), exchange = exchange_,
+                            fn = std::move(fn)]() mutable { fn(*connection, exchange); });
+      return true;
+    } catch (const std::exception&) {  // allocation failure: report the client gone
+      return false;
+    }
+  }
+
+  std::shared_ptr<Exchange> exchange_;
+  std::weak_ptr<Connection> connection_;
+  std::shared_ptr<Lifeline> lifeline_;
+};
+
+}  // namespace
+
+char* ByteQueue::prepare(size_t n) {
+  if (begin_ > 0 && begin_ >= data_.size() / 2) {
+    data_.erase(0, begin_);
+    begin_ = 0;
+  }
+  const size_t old = data_.size();
+  data_.resize(old + n);
+  return data_.data() + old;
+}
+
+void ByteQueue::consume(size_t n) {
+  begin_ += std::min(n, size());
+  if (begin_ == data_.size()) clear();
+}
+
+void ByteQueue::clear() {
+  // Idle keep-alive connections should not each hold a large buffer.
+  if (data_.capacity() > kReadChunk) {
+    std::string().swap(data_);
+  } else {
+    data_.clear();
+  }
+  begin_ = 0;
+}
+
+Connection::Connection(Server::Impl& server, tcp::socket socket)
+    : server_(server),
+      socket_(std::move(socket)),
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()),
+      parser_(server.options.max_header_bytes, server.options.max_body_bytes) {}
+
+void Connection::start() {
+  asio::post(executor(), [self = shared_from_this()] { self->on_start(); });
+}
+
+void Connection::on_start() {
+  if (state_ == State::kClosed) return;
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);  // streamed tokens must not wait for Nagle
+  socket_.non_blocking(true, ec);
+  if (ec) {
+    close();
+    return;
+  }
+  const tcp::endpoint remote = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = format_endpoint(remote);
+  process_input();
+}
+
+void Connection::process_input() {
+  if (state_ != State::kReading) return;
+  if (in_.empty() && !request_started_) {
+    if (stopping_) {
+      close();
+      return;
+    }
+    arm_read_timer(server_.options.idle_timeout);
+    wait_readable();
+    return;
+  }
+  if (!request_started_) {
+    request_started_ = true;
+    arm_read_timer(server_.options.header_timeout);
+  }
+  RequestParser::Outcome outcome = parser_.parse(in_.view());
+  in_.consume(outcome.consumed);
+  switch (outcome.kind) {
+    case RequestParser::Outcome::Kind::kNeedMore:
+      if (parser_.take_expect_continue()) {
+        queue("HTTP/1.1 100 Continue\r\n\r\n", 0);
+        flush();
+      }
+      wait_readable();
+      return;
+    case RequestParser::Outcome::Kind::kError:
+      respond_error(outcome.error_status, outcome.error_message);
+      return;
+    case RequestParser::Outcome::Kind::kRequest:
+      request_started_ = false;
+      dispatch(std::move(outcome));
+      return;
+  }
+}
+
+void Connection::wait_readable() {
+  if (read_waiting_ || state_ == State::kClosed) return;
+  if (state_ == State::kResponding && in_.size() >= kPipelineCap) return;  // finish_response resumes
+  read_waiting_ = true;
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+}
+
+void Connection::on_readable(error_code ec) {
+  read_waiting_ = false;
+  if (state_ == State::kClosed) return;
+  size_t total = 0;
+  while (!ec && total < kReadPerWakeup) {
+    if (state_ == State::kResponding && in_.size() >= kPipelineCap) break;
+    char* room = in_.prepare(kReadChunk);
+    const size_t n = socket_.read_some(asio::buffer(room, kReadChunk), ec);
+    in_.commit(kReadChunk, n);
+    total += n;
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      break;
+    }
+  }
+  if (state_ == State::kLingering || discard_input_) in_.clear();
+  if (ec) {
+    // EOF or reset: between requests that is just the end; while a response is pending the
+    // client is gone (close() tells the writer).
+    close();
+    return;
+  }
+  if (state_ == State::kReading) {
+    process_input();
+  } else {
+    wait_readable();
+  }
+}
+
+void Connection::dispatch(RequestParser::Outcome outcome) {
+  state_ = State::kResponding;
+  cancel_read_timer();
+  keep_alive_ = outcome.keep_alive && !stopping_;
+  version_ = outcome.request.version;
+  head_only_ = outcome.request.method == "HEAD";
+  body_allowed_ = true;
+  chunked_ = false;
+  response_done_ = false;
+  exchange_ = std::make_shared<Exchange>();
+  std::shared_ptr<ResponseWriter> writer =
+      std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline);
+  outcome.request.remote_address = remote_;
+  wait_readable();
+  try {
+    server_.handler(std::move(outcome.request), writer);
+  } catch (const std::exception& e) {
+    writer->send(500, "application/json",
+                 error_json(fmt::format("internal error: {}", e.what()), "server_error"));
+  } catch (...) {
+    writer->send(500, "application/json", error_json("internal error", "server_error"));
+  }
+}
+
+void Connection::respond_error(int status, const std::string& message) {
+  state_ = State::kResponding;
+  cancel_read_timer();
+  request_started_ = false;
+  keep_alive_ = false;
+  discard_input_ = true;  // what follows a bad request cannot be framed
+  in_.clear();
+  queue(error_response(status, message), 0);
+  response_done_ = true;
+  flush();
+  wait_readable();
+}
+
+void Connection::start_response(const std::shared_ptr<Exchange>& exchange, ResponseStart start) {
+  if (exchange != exchange_ || state_ != State::kResponding || response_done_) return;
+  int status = start.status;
+  if (status < 200 || status > 999) status = 500;  // interim or invalid codes cannot end a response
+  if (sanitize_headers(start.headers)) keep_alive_ = false;
+  body_allowed_ = status_allows_body(status) && !head_only_;
+  Head head;
+  head.status = status;
+  head.content_type = start.content_type;
+  head.extra = &start.headers;
+  if (start.stream) {
+    if (version_ < 11) {
+      keep_alive_ = false;  // HTTP/1.0 has no chunked encoding: the body ends at close
+    } else if (status_allows_body(status)) {
+      head.chunked = true;
+      chunked_ = !head_only_;
+    }
+  } else if (status_allows_body(status)) {
+    head.content_length = start.body.size();
+  }
+  head.connection = !keep_alive_ ? "close" : version_ < 11 ? "keep-alive" : "";
+  queue(format_head(head), 0);
+  if (!start.stream) {
+    if (body_allowed_ && !start.body.empty()) queue(std::move(start.body), 0);
+    response_done_ = true;
+  }
+  flush();
+}
+
+void Connection::write_chunk(const std::shared_ptr<Exchange>& exchange, std::string data) {
+  const size_t n = data.size();
+  if (exchange != exchange_ || state_ != State::kResponding || response_done_ || !body_allowed_) {
+    exchange->queued -= n;
+    return;
+  }
+  if (chunked_) {
+    queue(chunk_prefix(n), 0);
+    queue(std::move(data), n);
+    queue("\r\n", 0);
+  } else {
+    queue(std::move(data), n);
+  }
+  flush();
+}
+
+void Connection::end_stream(const std::shared_ptr<Exchange>& exchange) {
+  if (exchange != exchange_ || state_ != State::kResponding || response_done_) return;
+  if (chunked_) queue("0\r\n\r\n", 0);
+  response_done_ = true;
+  flush();
+}
+
+void Connection::drop(const std::shared_ptr<Exchange>& exchange) {
+  if (exchange == exchange_) close();
+}
+
+void Connection::queue(std::string bytes, size_t counted) { out_.push_back(Out{std::move(bytes), counted}); }
+
+void Connection::flush() {
+  if (writing_ || state_ == State::kClosed) return;
+  if (out_.empty()) {
+    if (state_ == State::kResponding && response_done_) finish_response();
+    return;
+  }
+  writing_ = true;
+  sending_.clear();
+  std::vector<asio::const_buffer> buffers;
+  while (!out_.empty() && sending_.size() < kMaxGather) {
+    sending_.push_back(std::move(out_.front()));
+    out_.pop_front();
+  }
+  buffers.reserve(sending_.size());
+  for (const Out& out : sending_) buffers.emplace_back(out.bytes.data(), out.bytes.size());
+
+  const uint64_t generation = ++write_timer_gen_;
+  write_timer_.expires_after(server_.options.idle_timeout);
+  write_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    // A client that reads nothing for this long is not coming back.
+    if (!ec && generation == self->write_timer_gen_) self->close();
+  });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](error_code ec, size_t) { self->on_written(ec); });
+}
+
+void Connection::on_written(error_code ec) {
+  writing_ = false;
+  ++write_timer_gen_;
+  write_timer_.cancel();
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    close();
+    return;
+  }
+  if (exchange_) {
+    for (const Out& out : sending_) exchange_->queued -= out.counted;
+  }
+  sending_.clear();
+  flush();
+}
+
+void Connection::finish_response() {
+  if (exchange_) {
+    std::function<void()> callback;
+    {
+      std::lock_guard lock(exchange_->mutex);
+      exchange_->finished = true;
+      callback = std::move(exchange_->on_disconnect);  // may hold the writer: release it here
+      exchange_->on_disconnect = nullptr;
+    }
+    exchange_.reset();
+  }
+  response_done_ = false;
+  if (!keep_alive_ || stopping_) {
+    linger_close();
+    return;
+  }
+  state_ = State::kReading;
+  process_input();
+}
+
+void Connection::linger_close() {
+  // Closing with unread request bytes would reset the connection, and the client could lose
+  // the response; so stop sending, then drain until the client closes or close_linger passes.
+  state_ = State::kLingering;
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) {
+    close();
+    return;
+  }
+  in_.clear();
+  arm_read_timer(server_.options.close_linger);
+  wait_readable();
+}
+
+void Connection::stop_gracefully() {
+  stopping_ = true;
+  if (state_ == State::kReading) {
+    close();  // idle, or a request not yet complete
+  } else if (state_ == State::kResponding) {
+    keep_alive_ = false;
+  }
+}
+
+void Connection::close() {
+  if (state_ == State::kClosed) return;
+  auto self = shared_from_this();  // the server's reference goes in remove()
+  state_ = State::kClosed;
+  cancel_read_timer();
+  ++write_timer_gen_;
+  write_timer_.cancel();
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (exchange_) {
+    mark_gone(*exchange_);
+    exchange_.reset();
+  }
+  out_.clear();
+  in_.clear();
+  server_.remove(this);
+}
+
+void Connection::mark_gone(Exchange& exchange) {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(exchange.mutex);
+    if (exchange.gone) return;
+    exchange.gone = true;
+    exchange.disconnected = true;
+    callback = std::move(exchange.on_disconnect);
+    exchange.on_disconnect = nullptr;
+  }
+  if (!callback) return;
+  try {
+    callback();
+  } catch (...) {  // a throwing callback must not take the io thread down
+  }
+}
+
+void Connection::arm_read_timer(std::chrono::milliseconds after) {
+  const uint64_t generation = ++read_timer_gen_;
+  read_timer_.expires_after(after);
+  read_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    // Idle keep-alive, a request that takes too long to arrive, or the end of lingering.
+    if (!ec && generation == self->read_timer_gen_) self->close();
+  });
+}
+
+void Connection::cancel_read_timer() {
+  ++read_timer_gen_;
+  read_timer_.cancel();
+}
+
+}  // namespace gs::http

@@ -1,0 +1,190 @@
+#include "http/response.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+namespace gs::http {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void scrub(std::string& text) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+  }
+}
+
+// Formatted once per second per thread: every response carries it.
+std::string_view http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local char text[64] = {};
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_at = now;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 499:
+      return "Client Closed Request";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "Unknown";
+  }
+}
+
+bool status_allows_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+std::string error_json(std::string_view message, std::string_view type) {
+  boost::json::object error;
+  error["message"] = message;
+  error["type"] = type;
+  error["param"] = nullptr;
+  error["code"] = nullptr;
+  boost::json::object root;
+  root["error"] = std::move(error);
+  return boost::json::serialize(root);
+}
+
+bool sanitize_headers(Headers& headers) {
+  bool close = false;
+  size_t kept = 0;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    auto& [name, value] = headers[i];
+    if (iequals(name, "connection")) {
+      close = close || iequals(value, "close");
+      continue;
+    }
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || name.empty()) continue;
+    scrub(name);
+    scrub(value);
+    if (kept != i) headers[kept] = std::move(headers[i]);
+    ++kept;
+  }
+  headers.resize(kept);
+  return close;
+}
+
+std::string format_head(const Head& head) {
+  std::string out;
+  out.reserve(256);
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", head.status, reason_phrase(head.status));
+  bool has_date = false;
+  if (head.extra) {
+    for (const auto& [name, value] : *head.extra) has_date = has_date || iequals(name, "date");
+  }
+  if (!has_date) fmt::format_to(std::back_inserter(out), "Date: {}\r\n", http_date());
+  if (!head.content_type.empty()) {
+    std::string type(head.content_type);
+    scrub(type);
+    fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", type);
+  }
+  if (head.content_length)
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", *head.content_length);
+  if (head.chunked) out += "Transfer-Encoding: chunked\r\n";
+  if (!head.connection.empty())
+    fmt::format_to(std::back_inserter(out), "Connection: {}\r\n", head.connection);
+  if (head.extra) {
+    for (const auto& [name, value] : *head.extra)
+      fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string error_response(int status, std::string_view message, bool head_only) {
+  const std::string body = error_json(message, status >= 500 ? "server_error" : "invalid_request_error");
+  Head head;
+  head.status = status;
+  head.content_type = "application/json";
+  head.content_length = body.size();
+  head.connection = "close";
+  std::string out = format_head(head);
+  if (!head_only) out += body;
+  return out;
+}
+
+std::string chunk_prefix(size_t n) { return fmt::format("{:x}\r\n", n); }
+
+}  // namespace gs::http
