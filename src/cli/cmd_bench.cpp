@@ -116,21 +116,23 @@ void print_table(const BenchArgs& args, const Engine& engine, const std::vector<
     if (bandwidth > 0 && f.test.rfind("tg", 0) == 0) {
       share = fmt::format("{:.0f}%", 100.0 * static_cast<double>(weight_bytes) * f.mean / bandwidth);
     }
-    std::printf("| %-14s | %20s | %12s |\n", f.test.c_str(), fmt::format("{:.2f} ± {:.2f}", f.mean, f.stddev).c_str(),
-                share.c_str());
+    std::printf("| %-14s | %20s | %12s |\n", f.test.c_str(),
+                fmt::format("{:.2f} ± {:.2f}", f.mean, f.stddev).c_str(), share.c_str());
   }
 }
 
-void print_json(const BenchArgs& args, const Engine& engine, const std::vector<Figure>& figures, double bandwidth,
-                uint64_t weight_bytes) {
-  std::printf("{\"model\": \"%s\", \"file_bytes\": %zu, \"weight_bytes\": %llu, \"threads\": %d, \"simd\": \"%s\", "
-              "\"read_bandwidth_bytes_per_s\": %.0f, \"results\": [",
-              args.model.c_str(), engine.model->file().file_size(), static_cast<unsigned long long>(weight_bytes),
-              engine.pool->size(), std::string(simd_name(active_simd())).c_str(), bandwidth);
+void print_json(const BenchArgs& args, const Engine& engine, const std::vector<Figure>& figures,
+                double bandwidth, uint64_t weight_bytes) {
+  std::printf(
+      "{\"model\": \"%s\", \"file_bytes\": %zu, \"weight_bytes\": %llu, \"threads\": %d, \"simd\": \"%s\", "
+      "\"read_bandwidth_bytes_per_s\": %.0f, \"results\": [",
+      args.model.c_str(), engine.model->file().file_size(), static_cast<unsigned long long>(weight_bytes),
+      engine.pool->size(), std::string(simd_name(active_simd())).c_str(), bandwidth);
   for (size_t i = 0; i < figures.size(); ++i) {
     const Figure& f = figures[i];
-    std::printf("%s{\"test\": \"%s\", \"tokens_per_s\": %.3f, \"stddev\": %.3f, \"samples\": [%s]}", i ? ", " : "",
-                f.test.c_str(), f.mean, f.stddev, fmt::format("{:.3f}", fmt::join(f.samples, ", ")).c_str());
+    std::printf("%s{\"test\": \"%s\", \"tokens_per_s\": %.3f, \"stddev\": %.3f, \"samples\": [%s]}",
+                i ? ", " : "", f.test.c_str(), f.mean, f.stddev,
+                fmt::format("{:.3f}", fmt::join(f.samples, ", ")).c_str());
   }
   std::printf("]}\n");
 }
@@ -165,7 +167,8 @@ Runner add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 16));
   cmd->add_option("-d,--depth", args->depth, "tokens already in context before decoding")
       ->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("-r,--repetitions", args->repetitions, "repetitions of each test")->check(CLI::Range(1, 1000));
+  cmd->add_option("-r,--repetitions", args->repetitions, "repetitions of each test")
+      ->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--no-bandwidth", args->skip_bandwidth, "skip the memory bandwidth probe");
   add_engine_options(*cmd, args->engine);

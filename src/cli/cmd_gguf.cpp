@@ -26,7 +26,8 @@ Runner add_gguf_command(CLI::App& app) {
   return [args] {
     auto file = gguf::File::open(args->path);
     if (!file.ok()) return fail(file.status());
-    const std::string text = args->json ? describe_gguf_json(**file) : describe_gguf(**file, !args->no_tensors);
+    const std::string text =
+        args->json ? describe_gguf_json(**file) : describe_gguf(**file, !args->no_tensors);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   };

@@ -19,6 +19,7 @@ Runner add_bench_command(CLI::App& app);
 Runner add_gguf_command(CLI::App& app);
 Runner add_quantize_command(CLI::App& app);
 Runner add_convert_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 // Prints "genstack: error: <message>" on one line to stderr; returns 1.
 int fail(const Status& status);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add(gs::cli::add_gguf_command);
   add(gs::cli::add_quantize_command);
   add(gs::cli::add_convert_command);
+  add(gs::cli::add_serve_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

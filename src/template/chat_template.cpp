@@ -2,6 +2,13 @@
 
 namespace gs::tmpl {
 
+std::string_view chatml_fallback_template() {
+  return "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+         "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' "
+         "}}{% "
+         "endif %}";
+}
+
 boost::json::object chat_context(const ChatInputs& inputs) {
   boost::json::object ctx;
   ctx["messages"] = inputs.messages;

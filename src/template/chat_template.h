@@ -28,6 +28,9 @@ struct ChatInputs {
 // defined (none when the request has no tools).
 boost::json::object chat_context(const ChatInputs& inputs);
 
+// ChatML, for models whose GGUF carries no chat template (as llama.cpp).
+std::string_view chatml_fallback_template();
+
 Result<std::string> render_chat_template(std::string_view source, const ChatInputs& inputs,
                                          const RenderOptions& options = {});
 

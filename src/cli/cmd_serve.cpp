@@ -1,0 +1,93 @@
+// `genstack serve MODEL...`: the OpenAI- and Ollama-compatible server.
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "server/serve.h"
+
+namespace gs::cli {
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> models;
+  server::ServeOptions options;
+  int64_t ctx = 0;
+  std::string kv_type = "f16";
+  std::string keep_alive = "5m";
+  double max_memory_gib = 0;
+};
+
+Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  char* end = nullptr;
+  const double n = std::strtod(text.c_str(), &end);
+  const std::string unit = end ? end : "";
+  if (end == text.c_str()) return Error("'{}' is not a duration (use e.g. 30s, 5m, 1h, -1)", text);
+  const double ms = unit == "ms" ? n : unit == "m" ? n * 60000 : unit == "h" ? n * 3600000 : n * 1000;
+  if (!unit.empty() && unit != "ms" && unit != "s" && unit != "m" && unit != "h") {
+    return Error("'{}' is not a duration (use e.g. 30s, 5m, 1h, -1)", text);
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+int serve(ServeArgs& args) {
+  server::ServeOptions& o = args.options;
+  for (const std::string& m : args.models) {
+    const size_t eq = m.find('=');
+    if (eq != std::string::npos && eq > 0) {
+      o.models.push_back({m.substr(0, eq), m.substr(eq + 1)});
+    } else {
+      o.models.push_back({server::model_id_from_path(m), m});
+    }
+  }
+  auto kv = parse_kv_type(args.kv_type);
+  if (!kv.ok()) return fail(kv.status());
+  o.manager.scheduler.kv_type = *kv;
+  o.manager.scheduler.n_ctx = args.ctx;
+  auto keep = parse_duration(args.keep_alive);
+  if (!keep.ok()) return fail(keep.status());
+  o.manager.keep_alive = *keep;
+  o.manager.max_memory = static_cast<uint64_t>(args.max_memory_gib * (1ull << 30));
+  if (o.api_key.empty()) {
+    if (const char* key = std::getenv("GENSTACK_API_KEY")) o.api_key = key;
+  }
+  const Status status = server::serve(o);
+  return status.ok() ? 0 : fail(status);
+}
+
+}  // namespace
+
+Runner add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs");
+  cmd->add_option("models", args->models, "GGUF files to serve (id = file name without .gguf; or ID=PATH)")
+      ->required();
+  server::ServeOptions& o = args->options;
+  auto& s = o.manager.scheduler;
+  cmd->add_option("--host", o.host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o.port, "Port (0: any free port)")->capture_default_str();
+  cmd->add_option("--api-key", o.api_key, "Require 'Authorization: Bearer KEY' (also GENSTACK_API_KEY)");
+  cmd->add_flag("--insecure-public", o.insecure_public, "Allow a non-loopback --host without an API key");
+  cmd->add_option("-c,--ctx", args->ctx, "Context per sequence (0: the model's, capped at 4096)")
+      ->capture_default_str();
+  cmd->add_option("--parallel,--np", s.max_parallel, "Sequences decoded together")->capture_default_str();
+  cmd->add_option("--kv-tokens", s.kv_tokens,
+                  "Positions in the shared KV cache (0: ctx x parallel, up to 32768)")
+      ->capture_default_str();
+  cmd->add_option("--kv-type", args->kv_type, "KV cache type: f16, q8_0 or f32")->capture_default_str();
+  cmd->add_option("--batch", s.max_batch_tokens, "Tokens per forward pass (decode + prompt chunks)")
+      ->capture_default_str();
+  cmd->add_option("--max-queue", s.max_queue, "Queued requests per model before answering 429")
+      ->capture_default_str();
+  cmd->add_option("--keep-alive", args->keep_alive, "Unload a model after this long idle (-1: never)")
+      ->capture_default_str();
+  cmd->add_option("--max-memory", args->max_memory_gib,
+                  "GiB for loaded models; least recently used unload first")
+      ->capture_default_str();
+  cmd->add_option("--max-body", o.max_body_bytes, "Largest request body in bytes")->capture_default_str();
+  cmd->add_option("-t,--threads", o.threads, "Compute threads (0: one per physical core)")
+      ->capture_default_str();
+  return [args] { return serve(*args); };
+}
+
+}  // namespace gs::cli
