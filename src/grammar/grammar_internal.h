@@ -27,7 +27,10 @@ inline constexpr uint32_t kUnbounded = std::numeric_limits<uint32_t>::max();
 // Limits that keep the matcher's state small and stop a model from looping
 // forever inside one token class (documented in docs/STRUCTURED_OUTPUT.md).
 inline constexpr int kMaxDepth = 64;       // nested objects and arrays
-inline constexpr int kMaxWhitespace = 20;  // bytes in one run of whitespace
+// One byte of whitespace between tokens at most (as Outlines' default): the
+// output is compact JSON, and a model whose favourite allowed token is a
+// space or newline cannot spend its budget on layout.
+inline constexpr int kMaxWhitespace = 1;  // bytes in one run of whitespace
 inline constexpr int kMaxIntDigits = 20;
 inline constexpr int kMaxFracDigits = 20;
 inline constexpr int kMaxExpDigits = 2;    // keeps every number finite as a double
