@@ -249,9 +249,17 @@ describe('OpenAI chat completions', () => {
       response_format: { type: 'json_object' },
     });
     const text = r.choices[0].message.content;
-    assert.equal(r.choices[0].finish_reason, 'stop', `finished within 200 tokens: ${text}`);
-    const value = JSON.parse(text);
-    assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `an object: ${text}`);
+    // A free-form object has no size bound: a tiny model may keep adding keys
+    // until max_tokens, and then the reply is a cut-off prefix (as OpenAI's
+    // json mode documents). Either way it is the start of one object.
+    assert.match(text, /^\s?\{/, `an object starts: ${text}`);
+    if (r.choices[0].finish_reason === 'stop') {
+      const value = JSON.parse(text);
+      assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `an object: ${text}`);
+    } else {
+      assert.equal(r.choices[0].finish_reason, 'length');
+      assert.throws(() => JSON.parse(text), 'a cut-off object does not parse');
+    }
   });
 
   test('sampling fields and extensions are accepted', T, async () => {
