@@ -42,7 +42,8 @@ Context::Context(const Model& model, const ContextOptions& options, ThreadPool& 
     if (!factors.empty()) f /= factors[static_cast<size_t>(i)];
     inv_freq_.push_back(f);
   }
-  scores_.resize(static_cast<size_t>(n_ctx_ * pool.size()));
+  attn_scratch_.resize(attend_scratch_floats(cfg_.n_head / cfg_.n_head_kv, n_ctx_, cfg_.head_dim) *
+                       static_cast<size_t>(pool.size()));
 }
 
 void Context::ensure_buffers(int64_t n) {
@@ -146,14 +147,18 @@ void Context::attention_layer(size_t layer, int64_t n) {
   const size_t layer_offset = layer * kv_row_bytes_ * static_cast<size_t>(n_ctx_);
   const int64_t group = cfg_.n_head / cfg_.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // Work items are (token, head) pairs; token t sees positions [0, n_past + t].
+  const KvBlock cache{k_cache_.data() + layer_offset, v_cache_.data() + layer_offset};
+  const size_t per_thread = attend_scratch_floats(group, n_ctx_, hd);
+  // Work items are (token, kv head) pairs: the `group` query heads of a kv
+  // head are adjacent in q and read its cached rows together. Token t sees
+  // positions [0, n_past + t].
   pool_.run([&](int ith, int nth) {
-    float* scores = &scores_[static_cast<size_t>(ith * n_ctx_)];
-    for (int64_t item = ith; item < n * cfg_.n_head; item += nth) {
-      const int64_t t = item / cfg_.n_head, h = item % cfg_.n_head;
-      const KvRows rows{kv_type_, k_cache_.data() + layer_offset, v_cache_.data() + layer_offset, kv_row_bytes_,
-                        (h / group) * hd};
-      attend(&q_[t * q_dim + h * hd], rows, hd, n_past_ + t + 1, scale, scores, &attn_[t * q_dim + h * hd]);
+    float* scratch = &attn_scratch_[static_cast<size_t>(ith) * per_thread];
+    for (int64_t item = ith; item < n * cfg_.n_head_kv; item += nth) {
+      const int64_t t = item / cfg_.n_head_kv, g = item % cfg_.n_head_kv;
+      const KvLayout kv{kv_type_, kv_row_bytes_, g * hd, n_ctx_, std::span<const KvBlock>(&cache, 1)};
+      const int64_t at = t * q_dim + g * group * hd;
+      attend_group(&q_[at], group, kv, hd, n_past_ + t + 1, scale, scratch, &attn_[at]);
     }
   });
 }

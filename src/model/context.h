@@ -57,7 +57,7 @@ class Context {
   std::vector<float> inv_freq_;
   int64_t buffer_tokens_ = 0;
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_;
-  std::vector<float> scores_;  // per thread: n_ctx floats
+  std::vector<float> attn_scratch_;  // per thread: attend_scratch_floats() floats
   MatmulScratch scratch_;
 };
 
