@@ -1,7 +1,8 @@
 // Matmul kernels: bytes of weights per second for one token (decode, bound
 // by memory bandwidth) and FLOP/s for a 64-token prompt (prefill, bound by
 // compute), per weight type and shape, at 1 and 2 threads; plus a plain
-// streaming read of memory as the ceiling for decode.
+// streaming read of memory as the ceiling for decode; plus attention of one
+// decoded token over an f16 KV cache (attend_group, one layer per iteration).
 //
 // Decode reads each weight once per token from DRAM, never from cache. So
 // that a small matrix does not sit in the (large) last-level cache between
@@ -30,6 +31,7 @@
 #include "core/thread_pool.h"
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
+#include "tensor/ops.h"
 #include "tensor/quants.h"
 #include "tensor/types.h"
 
@@ -145,6 +147,49 @@ void BM_ReadBandwidth(benchmark::State& state, int threads) {
   state.counters["FLOPS"] = 0;  // every row of --benchmark_format=csv needs the same counters
 }
 
+// One decoded token's attention in one layer of Llama-3.2-1B's shape: 8 kv
+// heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions
+// (rows of all 8 heads, 1 KiB), the kv heads split across the threads as
+// Context does. Like decode, every iteration reads another layer's cache
+// from an arena (GENSTACK_BENCH_ARENA_MB), so it comes from DRAM. Bytes/s
+// counts the K and V rows read.
+void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads) {
+  constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64;
+  const size_t row_stride = row_bytes(GgmlType::F16, kKvHeads * kHeadDim);
+  const size_t layer_bytes = row_stride * static_cast<size_t>(n_pos);  // K or V
+  const int64_t layers = std::max<int64_t>(1, static_cast<int64_t>(arena_bytes() / (2 * layer_bytes)));
+  std::unique_ptr<uint8_t[]> arena(new uint8_t[2 * layer_bytes * static_cast<size_t>(layers)]);
+  const std::vector<float> f = random_floats(static_cast<size_t>(kKvHeads * kHeadDim), 3);
+  for (size_t r = 0; r < 2 * static_cast<size_t>(n_pos * layers); ++r) {
+    store_kv_row(GgmlType::F16, f.data(), arena.get() + r * row_stride, kKvHeads * kHeadDim);
+  }
+  const std::vector<float> q = random_floats(static_cast<size_t>(kKvHeads * kGroup * kHeadDim), 4);
+  std::vector<float> out(q.size());
+  const size_t per_thread = attend_scratch_floats(kGroup, n_pos, kHeadDim);
+  std::vector<float> scratch(per_thread * static_cast<size_t>(threads));
+  ThreadPool& pool = pool_of(threads);
+  int64_t layer = 0;
+  for (auto _ : state) {
+    const uint8_t* k = arena.get() + 2 * layer_bytes * static_cast<size_t>(layer);
+    const KvBlock block{k, k + layer_bytes};
+    layer = layer + 1 < layers ? layer + 1 : 0;
+    pool.run([&](int ith, int nth) {
+      for (int64_t g = ith; g < kKvHeads; g += nth) {
+        const KvLayout kv{GgmlType::F16, row_stride, g * kHeadDim, n_pos,
+                          std::span<const KvBlock>(&block, 1)};
+        const int64_t at = g * kGroup * kHeadDim;
+        attend_group(&q[at], kGroup, kv, kHeadDim, n_pos, 0.125f, &scratch[per_thread * ith], &out[at]);
+      }
+    });
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(2 * layer_bytes));
+  state.counters["FLOPS"] =
+      benchmark::Counter(4.0 * static_cast<double>(kKvHeads * kGroup * kHeadDim * n_pos),
+                         benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(simd_name(active_simd())));
+}
+
 // With --benchmark_repetitions: other processes only ever slow a run down,
 // so on a shared machine the best run (min time, max rate) is the measure.
 double min_of(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
@@ -179,6 +224,17 @@ const bool registered = [] {
               ->ComputeStatistics("max", max_of);
         }
       }
+    }
+  }
+  for (int64_t n_pos : {512, 4096}) {
+    for (int threads : {1, 2}) {
+      const std::string name = "attend_group/f16/n_q:4/head_dim:64/n_pos:" + std::to_string(n_pos) +
+                               "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), BM_AttendGroup, n_pos, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond)
+          ->ComputeStatistics("min", min_of)
+          ->ComputeStatistics("max", max_of);
     }
   }
   return true;

@@ -28,20 +28,6 @@ void add(float* x, const float* y, int64_t n);
 // Converts a row of f32 to the KV cache type (F32, F16 or Q8_0) and back.
 void store_kv_row(GgmlType type, const float* src, void* dst, int64_t n);
 
-// One query head against n_pos cached positions: out = softmax(q.K^T * scale) V.
-// Row p of K (V) starts at k + p * row_stride bytes; the head's slice begins
-// `offset` elements into the row (a multiple of 32 for Q8_0). `scores` holds
-// n_pos floats of scratch.
-struct KvRows {
-  GgmlType type;
-  const uint8_t* k;
-  const uint8_t* v;
-  size_t row_stride;
-  int64_t offset;
-};
-void attend(const float* q, const KvRows& kv, int64_t head_dim, int64_t n_pos, float scale, float* scores,
-            float* out);
-
 // Cached K/V rows live in blocks of `block_rows` positions: position p of a
 // sequence is row (p % block_rows) of blocks[p / block_rows]. Each row is
 // row_stride bytes (all kv heads of one position); a head's slice begins
@@ -51,18 +37,24 @@ struct KvBlock {
   const uint8_t* v;
 };
 struct KvLayout {
-  GgmlType type;
+  GgmlType type;  // F16, F32 or Q8_0
   size_t row_stride;
   int64_t offset;      // multiple of 32 for Q8_0
   int64_t block_rows;  // > 0; a single contiguous cache is one block of n_ctx rows
   std::span<const KvBlock> blocks;
 };
+
 // n_q query heads that share one kv head (grouped-query attention), stored one
 // after another in q (n_q * head_dim floats), each against positions [0, n_pos):
 // out[h] = softmax(q[h] . K^T * scale) V, written to out (n_q * head_dim floats).
+// out may be q itself. head_dim must be a multiple of 32 for Q8_0; the SIMD
+// paths take multiples of 16 (other sizes run the scalar code). n_pos == 0
+// gives zeros.
 // scratch: attend_scratch_floats(n_q, n_pos, head_dim) floats, per calling thread.
-void attend_group(const float* q, int64_t n_q, const KvLayout& kv, int64_t head_dim, int64_t n_pos, float scale,
-                  float* scratch, float* out);
+void attend_group(const float* q, int64_t n_q, const KvLayout& kv, int64_t head_dim, int64_t n_pos,
+                  float scale, float* scratch, float* out);
+// The scores never leave a small tile (online softmax), so this does not grow
+// with n_pos.
 size_t attend_scratch_floats(int64_t n_q, int64_t n_pos, int64_t head_dim);
 
 }  // namespace gs
