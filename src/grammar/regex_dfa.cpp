@@ -258,16 +258,21 @@ Result<Dfa> determinize(const NfaBuilder& b) {
 Dfa finish(const Dfa& in) {
   const size_t n = in.accepting.size();
   std::vector<std::vector<std::pair<int32_t, uint32_t>>> preds(n);  // (state, min weight)
+  // Per state, one entry per distinct successor (a row of 256 bytes names
+  // few states): last_from/slot find it without sorting the row.
+  std::vector<int32_t> last_from(n, -1);
+  std::vector<size_t> slot(n, 0);
   for (size_t s = 0; s < n; ++s) {
-    std::vector<std::pair<int32_t, uint32_t>> out;
     for (int c = 0; c < 256; ++c) {
       const int32_t t = in.next[s * 256 + static_cast<size_t>(c)];
-      if (t != Dfa::kDead) out.emplace_back(t, char_weight(c));
-    }
-    std::sort(out.begin(), out.end());
-    for (size_t k = 0; k < out.size(); ++k) {
-      if (k == 0 || out[k].first != out[k - 1].first) {
-        preds[static_cast<size_t>(out[k].first)].emplace_back(static_cast<int32_t>(s), out[k].second);
+      if (t == Dfa::kDead) continue;
+      const auto ti = static_cast<size_t>(t);
+      if (last_from[ti] != static_cast<int32_t>(s)) {
+        last_from[ti] = static_cast<int32_t>(s);
+        slot[ti] = preds[ti].size();
+        preds[ti].emplace_back(static_cast<int32_t>(s), char_weight(c));
+      } else {
+        preds[ti][slot[ti]].second = std::min(preds[ti][slot[ti]].second, char_weight(c));
       }
     }
   }
@@ -331,14 +336,15 @@ Dfa finish(const Dfa& in) {
   // known; whatever never peels reaches a loop.
   std::vector<std::vector<int32_t>> succ(m);
   std::vector<std::vector<int32_t>> pred(m);
+  std::vector<int32_t> seen_from(m, -1);
   for (size_t s = 0; s < m; ++s) {
     for (int c = 0; c < 256; ++c) {
       const int32_t t = out.next[s * 256 + static_cast<size_t>(c)];
-      if (t != Dfa::kDead) succ[s].push_back(t);
+      if (t == Dfa::kDead || seen_from[static_cast<size_t>(t)] == static_cast<int32_t>(s)) continue;
+      seen_from[static_cast<size_t>(t)] = static_cast<int32_t>(s);
+      succ[s].push_back(t);
+      pred[static_cast<size_t>(t)].push_back(static_cast<int32_t>(s));
     }
-    std::sort(succ[s].begin(), succ[s].end());
-    succ[s].erase(std::unique(succ[s].begin(), succ[s].end()), succ[s].end());
-    for (int32_t t : succ[s]) pred[static_cast<size_t>(t)].push_back(static_cast<int32_t>(s));
   }
   std::vector<size_t> pending(m);
   std::vector<int32_t> ready;
