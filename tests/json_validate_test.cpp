@@ -143,6 +143,19 @@ TEST(Regex, BoundedRepetitions) {
   EXPECT_FALSE(grammar::compile_regex("a.{20}$").ok());  // 2^20 states unanchored
 }
 
+TEST(Regex, LongAlternation) {
+  // From json_schema_fuzz (once over 10 s under ASan: sorting each state's
+  // 256 transitions): an unanchored alternation of long runs.
+  const std::string run(25, '}');
+  const std::string pattern = "(ab|c)+\\d" + run + "|}}*" + run + "|}}}}A" + run + run + "|}}typetycindpe}" +
+                              run + "|}}}}A" + run + "{2,3}[^x-z]";
+  auto dfa = grammar::compile_regex(pattern);
+  ASSERT_TRUE(dfa.ok()) << dfa.error();
+  EXPECT_TRUE(dfa->matches("xxab7" + run));
+  EXPECT_TRUE(dfa->matches(std::string(26, '}')));  // }}* then 25 more
+  EXPECT_FALSE(dfa->matches(run));
+}
+
 TEST(Regex, Distances) {
   auto dfa = grammar::compile_regex("^a\xc3\xa9{2,3}b?$");
   ASSERT_TRUE(dfa.ok());
