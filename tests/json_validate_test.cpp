@@ -130,6 +130,32 @@ TEST(Regex, Unsupported) {
   }
 }
 
+TEST(Regex, BoundedRepetitions) {
+  std::string hundred;
+  for (int i = 0; i < 100; ++i) hundred += "\xc3\xa9";
+  EXPECT_TRUE(matches("^.{1,100}$", hundred));
+  EXPECT_FALSE(matches("^.{1,100}$", hundred + "x"));
+  EXPECT_TRUE(matches("^[A-Za-z0-9 ]{1,255}$", std::string(255, 'a')));
+  // Too many states: refused with advice, not compiled for seconds.
+  auto big = grammar::compile_regex("^.{0,1000}$");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().find("too complex"), std::string::npos);
+  EXPECT_FALSE(grammar::compile_regex("a.{20}$").ok());  // 2^20 states unanchored
+}
+
+TEST(Regex, LongAlternation) {
+  // From json_schema_fuzz (once over 10 s under ASan: sorting each state's
+  // 256 transitions): an unanchored alternation of long runs.
+  const std::string run(25, '}');
+  const std::string pattern = "(ab|c)+\\d" + run + "|}}*" + run + "|}}}}A" + run + run + "|}}typetycindpe}" +
+                              run + "|}}}}A" + run + "{2,3}[^x-z]";
+  auto dfa = grammar::compile_regex(pattern);
+  ASSERT_TRUE(dfa.ok()) << dfa.error();
+  EXPECT_TRUE(dfa->matches("xxab7" + run));
+  EXPECT_TRUE(dfa->matches(std::string(26, '}')));  // }}* then 25 more
+  EXPECT_FALSE(dfa->matches(run));
+}
+
 TEST(Regex, Distances) {
   auto dfa = grammar::compile_regex("^a\xc3\xa9{2,3}b?$");
   ASSERT_TRUE(dfa.ok());

@@ -20,15 +20,18 @@ std::unique_ptr<TokenFilter> make_token_filter(const Tokenizer& tokenizer) {
   return std::make_unique<TokenFilter>(std::move(bytes), std::move(end_tokens));
 }
 
-void mask_logits(const TokenFilter& filter, const JsonMatcher& matcher, const float* logits, int32_t vocab,
+bool mask_logits(const TokenFilter& filter, const JsonMatcher& matcher, const float* logits, int32_t vocab,
                  std::vector<float>& row) {
   static thread_local std::vector<uint8_t> mask;
   filter.allowed(matcher, mask);
   row.assign(logits, logits + vocab);
+  bool any = false;
   for (int32_t i = 0; i < vocab; ++i) {
+    any = any || (static_cast<size_t>(i) < mask.size() && mask[static_cast<size_t>(i)]);
     if (static_cast<size_t>(i) >= mask.size() || !mask[static_cast<size_t>(i)])
       row[static_cast<size_t>(i)] = -INFINITY;
   }
+  return any;
 }
 
 }  // namespace gs

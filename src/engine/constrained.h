@@ -16,7 +16,8 @@ class TokenFilter;
 // The filter over this tokenizer's vocabulary (built once per model).
 std::unique_ptr<TokenFilter> make_token_filter(const Tokenizer& tokenizer);
 // row = logits with the tokens `matcher` does not allow set to -infinity.
-void mask_logits(const TokenFilter& filter, const JsonMatcher& matcher, const float* logits, int32_t vocab,
+// False when no token is allowed (the grammar is at a dead end).
+bool mask_logits(const TokenFilter& filter, const JsonMatcher& matcher, const float* logits, int32_t vocab,
                  std::vector<float>& row);
 
 }  // namespace gs

@@ -309,7 +309,8 @@ void Scheduler::sample(Sequence& seq, const float* logits) {
   const float* scores = logits;
   if (seq.matcher) {
     if (!token_filter_) token_filter_ = make_token_filter(model_.tokenizer());
-    mask_logits(*token_filter_, *seq.matcher, logits, vocab, row_);
+    if (!mask_logits(*token_filter_, *seq.matcher, logits, vocab, row_))
+      return retire(seq, FinishReason::kStop);
     scores = row_.data();
   }
   const TokenId token = seq.sampler.sample(scores);

@@ -179,6 +179,9 @@ struct Frame {
   } u;
 };
 
+// Copied for every byte the token filter tries: keep it small.
+static_assert(sizeof(Frame) == 24);
+
 inline Frame make_frame(State state, uint32_t node, uint8_t depth) {
   Frame f;
   std::memset(&f, 0, sizeof f);

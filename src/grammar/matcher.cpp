@@ -84,7 +84,7 @@ bool feed_key(const Program& p, std::vector<Frame>& f, uint8_t b) {
     bool done;
     // Other keys are written without escapes, so that their bytes tell them
     // apart from the listed keys exactly.
-    if (b == '\\' || b < 0x20 || !utf8_step(k.utf8, b, done)) k.other = 0;
+    if (b == '\\' || b == '"' || b < 0x20 || !utf8_step(k.utf8, b, done)) k.other = 0;
   }
   ++k.pos;
   // The range also holds ineligible keys (to refuse them at the quote); it

@@ -13,6 +13,9 @@ namespace {
 
 constexpr size_t kMaxNfaStates = 60000;
 constexpr size_t kMaxDfaStates = 4096;
+// NFA states visited while building the DFA: bounds the compile time of a
+// pattern (schemas come from clients) to well under a second.
+constexpr size_t kMaxDeterminizeWork = 20'000'000;
 
 // Bytes that begin a character count one towards a length; continuation
 // bytes count nothing.
@@ -101,10 +104,27 @@ class NfaBuilder {
         const int32_t to = add();
         std::vector<ByteSeq> seqs;
         for (auto [lo, hi] : n.set) utf8_sequences(lo, hi, seqs);
+        // The sequences end in runs of any continuation byte (80-BF); one
+        // shared "k such bytes still due" state per k keeps characters that
+        // differ only in their first bytes from becoming distinct DFA states.
+        int32_t due[4] = {to, -1, -1, -1};
+        auto due_state = [&](size_t k) {
+          for (size_t j = 1; j <= k; ++j) {
+            if (due[j] < 0) {
+              due[j] = add();
+              states_[static_cast<size_t>(due[j])].edges.push_back({0x80, 0xBF, due[j - 1]});
+            }
+          }
+          return due[k];
+        };
         for (const ByteSeq& seq : seqs) {
+          size_t tail = 0;
+          while (tail + 1 < seq.size() &&
+                 seq[seq.size() - 1 - tail] == std::pair<uint8_t, uint8_t>{0x80, 0xBF})
+            ++tail;
           int32_t cur = from;
-          for (size_t k = 0; k < seq.size(); ++k) {
-            const int32_t next = k + 1 == seq.size() ? to : add();
+          for (size_t k = 0; k + tail < seq.size(); ++k) {
+            const int32_t next = k + 1 + tail == seq.size() ? due_state(tail) : add();
             states_[static_cast<size_t>(cur)].edges.push_back({seq[k].first, seq[k].second, next});
             cur = next;
           }
@@ -201,9 +221,12 @@ Result<Dfa> determinize(const NfaBuilder& b) {
   index.emplace(start, 0);
   sets.push_back(start);
   Dfa dfa;
+  size_t work = 0;
   for (size_t d = 0; d < sets.size(); ++d) {
     dfa.next.resize((d + 1) * 256, Dfa::kDead);
     for (auto [first, last] : classes) {
+      work += sets[d].size();
+      if (work > kMaxDeterminizeWork) return Error("pattern too complex to compile");
       std::vector<int32_t> target;
       for (int32_t s : sets[d]) {
         for (const Edge& e : nfa[static_cast<size_t>(s)].edges) {
@@ -214,6 +237,7 @@ Result<Dfa> determinize(const NfaBuilder& b) {
       std::sort(target.begin(), target.end());
       target.erase(std::unique(target.begin(), target.end()), target.end());
       closure(nfa, target, seen);
+      work += target.size();
       auto [it, added] = index.emplace(target, static_cast<int32_t>(sets.size()));
       if (added) {
         if (sets.size() >= kMaxDfaStates)
@@ -234,16 +258,21 @@ Result<Dfa> determinize(const NfaBuilder& b) {
 Dfa finish(const Dfa& in) {
   const size_t n = in.accepting.size();
   std::vector<std::vector<std::pair<int32_t, uint32_t>>> preds(n);  // (state, min weight)
+  // Per state, one entry per distinct successor (a row of 256 bytes names
+  // few states): last_from/slot find it without sorting the row.
+  std::vector<int32_t> last_from(n, -1);
+  std::vector<size_t> slot(n, 0);
   for (size_t s = 0; s < n; ++s) {
-    std::vector<std::pair<int32_t, uint32_t>> out;
     for (int c = 0; c < 256; ++c) {
       const int32_t t = in.next[s * 256 + static_cast<size_t>(c)];
-      if (t != Dfa::kDead) out.emplace_back(t, char_weight(c));
-    }
-    std::sort(out.begin(), out.end());
-    for (size_t k = 0; k < out.size(); ++k) {
-      if (k == 0 || out[k].first != out[k - 1].first) {
-        preds[static_cast<size_t>(out[k].first)].emplace_back(static_cast<int32_t>(s), out[k].second);
+      if (t == Dfa::kDead) continue;
+      const auto ti = static_cast<size_t>(t);
+      if (last_from[ti] != static_cast<int32_t>(s)) {
+        last_from[ti] = static_cast<int32_t>(s);
+        slot[ti] = preds[ti].size();
+        preds[ti].emplace_back(static_cast<int32_t>(s), char_weight(c));
+      } else {
+        preds[ti][slot[ti]].second = std::min(preds[ti][slot[ti]].second, char_weight(c));
       }
     }
   }
@@ -307,14 +336,15 @@ Dfa finish(const Dfa& in) {
   // known; whatever never peels reaches a loop.
   std::vector<std::vector<int32_t>> succ(m);
   std::vector<std::vector<int32_t>> pred(m);
+  std::vector<int32_t> seen_from(m, -1);
   for (size_t s = 0; s < m; ++s) {
     for (int c = 0; c < 256; ++c) {
       const int32_t t = out.next[s * 256 + static_cast<size_t>(c)];
-      if (t != Dfa::kDead) succ[s].push_back(t);
+      if (t == Dfa::kDead || seen_from[static_cast<size_t>(t)] == static_cast<int32_t>(s)) continue;
+      seen_from[static_cast<size_t>(t)] = static_cast<int32_t>(s);
+      succ[s].push_back(t);
+      pred[static_cast<size_t>(t)].push_back(static_cast<int32_t>(s));
     }
-    std::sort(succ[s].begin(), succ[s].end());
-    succ[s].erase(std::unique(succ[s].begin(), succ[s].end()), succ[s].end());
-    for (int32_t t : succ[s]) pred[static_cast<size_t>(t)].push_back(static_cast<int32_t>(s));
   }
   std::vector<size_t> pending(m);
   std::vector<int32_t> ready;
