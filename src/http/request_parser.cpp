@@ -61,10 +61,25 @@ RequestParser::RequestParser(size_t max_header_bytes, size_t max_body_bytes)
 
 void RequestParser::reset() {
   parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(max_header_bytes_, UINT32_MAX)));
+  // Our own check in parse() comes first; Beast's is only a backstop.
+  parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(max_header_bytes_ + 1, UINT32_MAX)));
   parser_->body_limit(static_cast<uint64_t>(max_body_bytes_));
   parser_->eager(true);
   continue_taken_ = false;
+  header_consumed_ = 0;
+  eom_scanned_ = 0;
+}
+
+bool RequestParser::header_too_large(std::string_view data) {
+  // Beast applies header_limit to the request line and to the fields separately, and only
+  // while it waits for more bytes: a header up to twice the limit passes when it arrives in
+  // one read but not in several. Measuring up to the blank line makes the answer depend on
+  // the bytes alone.
+  const size_t end = data.find("\r\n\r\n", eom_scanned_);
+  const size_t header_bytes = end == std::string_view::npos ? data.size() : end + 4;
+  // Where the next search starts, so a header trickling in is scanned once, not once per read.
+  eom_scanned_ = end != std::string_view::npos ? end : data.size() < 3 ? 0 : data.size() - 3;
+  return header_consumed_ + header_bytes > max_header_bytes_;
 }
 
 bool RequestParser::in_progress() const { return parser_->got_some() && !parser_->is_done(); }
@@ -79,23 +94,31 @@ bool RequestParser::take_expect_continue() {
 
 RequestParser::Outcome RequestParser::parse(std::string_view data) {
   size_t consumed = 0;
+  const auto header_error = [&] {
+    return error(
+        consumed, 431,
+        fmt::format("request line and headers are larger than the limit of {} bytes", max_header_bytes_));
+  };
   // Beast reports allocation failure (a huge chunked body within the limit) by throwing.
   try {
     while (true) {
       boost::beast::error_code ec;
       const std::string_view rest = data.substr(consumed);
       if (rest.empty()) return need_more(consumed);
-      consumed += parser_->put(boost::asio::const_buffer(rest.data(), rest.size()), ec);
+      const bool in_header = !parser_->is_header_done();
+      if (in_header && header_too_large(rest)) return header_error();
+      const size_t used = parser_->put(boost::asio::const_buffer(rest.data(), rest.size()), ec);
+      consumed += used;
+      if (in_header) {
+        header_consumed_ += used;
+        eom_scanned_ = eom_scanned_ > used ? eom_scanned_ - used : 0;
+      }
       if (ec == bhttp::error::need_more) return need_more(consumed);
       if (ec == bhttp::error::body_limit) {
         return error(consumed, 413,
                      fmt::format("request body is larger than the limit of {} bytes", max_body_bytes_));
       }
-      if (ec == bhttp::error::header_limit) {
-        return error(
-            consumed, 431,
-            fmt::format("request line and headers are larger than the limit of {} bytes", max_header_bytes_));
-      }
+      if (ec == bhttp::error::header_limit) return header_error();
       if (ec) return error(consumed, 400, fmt::format("malformed HTTP request: {}", ec.message()));
       if (parser_->is_done()) break;
     }

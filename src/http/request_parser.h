@@ -48,11 +48,14 @@ class RequestParser {
 
  private:
   void reset();
+  bool header_too_large(std::string_view data);
 
   size_t max_header_bytes_;
   size_t max_body_bytes_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   bool continue_taken_ = false;
+  size_t header_consumed_ = 0;  // bytes of this request's header Beast has consumed so far
+  size_t eom_scanned_ = 0;      // the unconsumed bytes before this hold no "\r\n\r\n"
 };
 
 }  // namespace gs::http

@@ -51,6 +51,15 @@ Server::Impl::Impl(const ServerOptions& options_in, Handler handler_in)
       stop_timer(strand) {}
 
 Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options, Handler handler) {
+  // Asio throws only where the system fails it (no descriptor for epoll, no memory).
+  try {
+    return create_or_throw(options, std::move(handler));
+  } catch (const std::exception& e) {
+    return Error("cannot start the http server on {}:{}: {}", options.host, options.port, e.what());
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::create_or_throw(const ServerOptions& options, Handler handler) {
   if (!handler) return Status::Error("http server: no request handler");
   if (options.io_threads < 1)
     return Error("http server: io_threads must be at least 1, not {}", options.io_threads);

@@ -91,8 +91,9 @@ struct ServerOptions {
   // The whole request (from its first byte) must arrive within this, else the connection is
   // closed without a response (slowloris).
   std::chrono::milliseconds header_timeout{30000};
-  // A keep-alive connection with no request is closed after this. It also bounds how long one
-  // write of a response may wait for a client that does not read.
+  // A connection without a request in progress (new, or kept alive after a response) is closed
+  // after this. It also bounds how long one write of a response may wait for a client that does
+  // not read.
   std::chrono::milliseconds idle_timeout{120000};
   // After a response on a connection that closes (Connection: close, errors, stop), unread
   // request bytes are drained for at most this long so the client reads the response rather
@@ -129,6 +130,7 @@ class Server {
 
  private:
   explicit Server(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Server>> create_or_throw(const ServerOptions& options, Handler handler);
   std::unique_ptr<Impl> impl_;
 };
 
