@@ -114,6 +114,7 @@ void Scheduler::loop() {
     n_waiting_ = static_cast<int32_t>(waiting_.size());
     n_running_ = static_cast<int32_t>(running_.size());
     blocks_used_ = blocks_->in_use();
+    last_active_ = std::chrono::steady_clock::now().time_since_epoch().count();
   }
   take_inbox();
   while (!running_.empty()) retire(*running_.back(), FinishReason::kCancelled);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -75,6 +76,10 @@ class Scheduler {
   uint64_t kv_bytes() const { return cache_->bytes(); }
   // True when nothing is queued or running.
   bool idle() const;
+  // When the scheduler last had work (keep-alive counts from there).
+  std::chrono::steady_clock::time_point last_active() const {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(last_active_.load()));
+  }
   void set_step_observer(std::function<void(const StepStats&)> observer) {
     step_observer_ = std::move(observer);
   }
@@ -116,6 +121,7 @@ class Scheduler {
   uint64_t next_id_ = 1;
 
   std::atomic<int32_t> blocks_used_{0};
+  std::atomic<std::chrono::steady_clock::rep> last_active_{std::chrono::steady_clock::now().time_since_epoch().count()};
   std::atomic<uint64_t> prefix_hit_tokens_{0}, preemptions_{0}, steps_{0};
   std::function<void(const StepStats&)> step_observer_;
   std::thread thread_;

@@ -121,7 +121,12 @@ void ModelManager::expire() {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = LoadedModel::Clock::now();
     for (auto it = loaded_.begin(); it != loaded_.end();) {
-      if ((*it)->expires_at <= now && (*it)->scheduler->idle()) {
+      // Keep-alive counts from the later of the last request's arrival and
+      // the end of the scheduler's last work, as Ollama's does.
+      const auto& m = **it;
+      const bool forever = m.keep_alive.count() < 0;
+      const auto since_work = m.scheduler->last_active() + m.keep_alive;
+      if (!forever && m.expires_at <= now && since_work <= now && m.scheduler->idle()) {
         expired.push_back(*it);
         it = loaded_.erase(it);
       } else {
