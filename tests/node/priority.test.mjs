@@ -56,28 +56,48 @@ describe('queue limit and priority', () => {
     await after.text();
   });
 
+  // The queue length as the server reports it (/metrics).
+  const queued = async () => {
+    const text = await (await fetch(`${server.baseURL}/metrics`)).text();
+    const m = text.match(/^genstack_queue_length\{model="[^"]*"\} (\d+)/m);
+    return m ? Number(m[1]) : 0;
+  };
+  const waitQueued = async (n, blockerRunning) => {
+    for (const end = performance.now() + 5000; performance.now() < end && blockerRunning();) {
+      if (await queued() >= n) return true;
+      await sleep(2);
+    }
+    return false;
+  };
+
   test('queued requests run by priority: lower value first', { timeout: 3 * SETTLE_MS }, async (t) => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       // A long streamed request occupies the one slot...
       const ac = new AbortController();
-      const blocker = await completion({ max_tokens: 900, stream: true }, ac.signal);
+      const blocker = await completion({ max_tokens: 1000, stream: true }, ac.signal);
       assert.equal(blocker.status, 200);
       const events = sseEvents(blocker.body);
       await events.next(); // ...and is running.
-      const blockerDone = (async () => { for await (const ev of events) void ev; return performance.now(); })();
-      // Two low-priority requests, then a high-priority one, all queued behind it.
+      let running = true;
+      const blockerDone = (async () => {
+        try { for await (const ev of events) void ev; } catch { /* aborted below */ }
+        running = false;
+      })();
+      // Two low-priority requests, then a high-priority one, all queued
+      // behind it (checked on the server), then the blocker goes away.
       const order = [];
       const send = (name, priority) => completion({ max_tokens: 8, priority })
         .then(async (r) => { const j = await r.json(); order.push(name); return { status: r.status, j }; });
       const reqs = [send('low1', 10), send('low2', 10)];
-      await sleep(5);
+      const lowsQueued = await waitQueued(2, () => running);
       reqs.push(send('high', -10));
-      const sentAt = performance.now();
+      const allQueued = lowsQueued && await waitQueued(3, () => running);
+      ac.abort();
+      await blockerDone;
       const res = await Promise.all(reqs);
-      const doneAt = await blockerDone;
       for (const r of res) assert.equal(r.status, 200);
-      if (doneAt - sentAt < 50) {
-        t.diagnostic(`attempt ${attempt}: the blocking request ended ${Math.round(doneAt - sentAt)} ms after the queued ones were sent; retrying`);
+      if (!allQueued) {
+        t.diagnostic(`attempt ${attempt}: the blocking request ended before all three were queued; retrying`);
         continue;
       }
       assert.equal(order[0], 'high', `completion order ${order}`);
