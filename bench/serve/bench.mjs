@@ -225,13 +225,20 @@ const round = (v, d = 2) => (v === null || v === undefined ? null : Number(v.toF
 
 async function concurrency() {
   const rows = [];
+  // Size prompts in the model's tokens, not words: a synthetic vocabulary
+  // can spend five tokens on a word. Calibrate on unrelated text.
+  const probe = words(200, 4242);
+  const cal = await nonStreamed(probe, { max_tokens: 1 });
+  if (cal.status !== 200) fail(`prompt calibration: ${cal.status} ${cal.error}`);
+  const tokensPerWord = cal.usage.prompt_tokens / 200;
+  const promptWords = Math.max(1, Math.round(int('prompt-tokens') / tokensPerWord));
   for (const clients of CLIENTS) {
     const t0 = performance.now();
     const results = await Promise.all(Array.from({ length: clients }, async (_, c) => {
       const out = [];
       for (let k = 0; k < REQUESTS; k++) {
-        // ~20 tokens: a fixed opening and words that differ per client and request.
-        const prompt = `Once upon a time, ${words(Math.max(1, int('prompt-tokens') - 6), clients * 1000 + c * 10 + k)}`;
+        // ~prompt-tokens tokens of words that differ per client and request.
+        const prompt = words(promptWords, clients * 1000 + c * 10 + k);
         out.push(await streamed(prompt));
       }
       return out;
