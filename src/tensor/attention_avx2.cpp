@@ -10,7 +10,6 @@ namespace {
 struct Avx2 {
   using V = __m256;
   static constexpr int64_t kW = 8;
-  static constexpr int kAccRegs = 12;  // of 16 ymm registers
 
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }

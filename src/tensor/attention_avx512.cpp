@@ -10,7 +10,6 @@ namespace {
 struct Avx512 {
   using V = __m512;
   static constexpr int64_t kW = 16;
-  static constexpr int kAccRegs = 20;  // of 32 zmm registers, leaving room for V rows
 
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }

@@ -91,17 +91,14 @@ struct Q8Rows {  // i is a multiple of kW, which divides 32, so no load spans tw
   }
 };
 
-// One tile for query heads [h0, h0 + G). C is the number of vectors in a row
-// slice (head_dim / kW) where it is known at compile time, else 0: with C
-// fixed the loops unroll and the queries and output sums can stay in
-// registers. Rows of `ahead` (the next tile, or null) are prefetched as the
-// scores go, a few lines per row: a burst of a whole tile's prefetches at
-// once stalls on the line fill buffers.
-template <class S, class L, int G, int C>
+// One tile for query heads [h0, h0 + G). Rows of `ahead` (the next tile, or
+// null) are prefetched as the scores go, a few lines per row: a burst of a
+// whole tile's prefetches at once stalls on the line fill buffers.
+template <class S, class L, int G>
 void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* ahead, size_t bytes) {
   using V = typename S::V;
   constexpr int64_t W = S::kW;
-  const int64_t hd = C > 0 ? C * W : job.head_dim, n = t.count;  // a constant lets offsets be immediates
+  const int64_t hd = job.head_dim, n = t.count;
   const float* qs = job.qs + h0 * hd;
   float* acc = job.acc + h0 * hd;
   float* p = job.p + h0 * kTile;
@@ -113,29 +110,16 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
     for (int64_t r = 0; r < rows; ++r) {
       const uint8_t* kr = t.k[j0 + r];
       if (ahead && j0 + r < ahead->count) prefetch_row(ahead->k[j0 + r], ahead->v[j0 + r], bytes);
-      if constexpr (C > 0) {
-        V k[C];
+      V a[G];
 #pragma GCC unroll 16
-        for (int c = 0; c < C; ++c) k[c] = L::load(kr, c * W);
+      for (int g = 0; g < G; ++g) a[g] = S::zero();
+      for (int64_t i = 0; i < hd; i += W) {
+        const V k = L::load(kr, i);
 #pragma GCC unroll 16
-        for (int g = 0; g < G; ++g) {
-          V a = S::mul(S::load(qs + g * hd), k[0]);
-#pragma GCC unroll 16
-          for (int c = 1; c < C; ++c) a = S::fma(S::load(qs + g * hd + c * W), k[c], a);
-          S::store(part + (g * W + r) * W, a);
-        }
-      } else {
-        V a[G];
-#pragma GCC unroll 16
-        for (int g = 0; g < G; ++g) a[g] = S::zero();
-        for (int64_t i = 0; i < hd; i += W) {
-          const V k = L::load(kr, i);
-#pragma GCC unroll 16
-          for (int g = 0; g < G; ++g) a[g] = S::fma(S::load(qs + g * hd + i), k, a[g]);
-        }
-#pragma GCC unroll 16
-        for (int g = 0; g < G; ++g) S::store(part + (g * W + r) * W, a[g]);
+        for (int g = 0; g < G; ++g) a[g] = S::fma(S::load(qs + g * hd + i), k, a[g]);
       }
+#pragma GCC unroll 16
+      for (int g = 0; g < G; ++g) S::store(part + (g * W + r) * W, a[g]);
     }
     for (int64_t r = rows; r < W; ++r) {  // finite values in the unused lanes
 #pragma GCC unroll 16
@@ -147,7 +131,6 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
 
   // 2. Online softmax.
   float corr[G];
-#pragma GCC unroll 16
   for (int g = 0; g < G; ++g) {
     float* ph = p + g * kTile;
     V mx = S::set1(-__builtin_inff());
@@ -169,84 +152,57 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
     job.m[h0 + g] = m_new;
   }
 
-  // 3. Weighted V rows: all G x C output vectors in registers where they
-  // fit, else W output elements of every head at a time.
-  if constexpr (C > 0 && G * C <= S::kAccRegs) {
-    V a[G][C];
+  // 3. Weighted V rows, W output elements of every head at a time.
+  for (int64_t i = 0; i < hd; i += W) {
+    V a[G];
 #pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) {
-      const V cg = S::set1(corr[g]);
-#pragma GCC unroll 16
-      for (int c = 0; c < C; ++c) a[g][c] = S::mul(S::load(acc + g * hd + c * W), cg);
-    }
+    for (int g = 0; g < G; ++g) a[g] = S::mul(S::load(acc + g * hd + i), S::set1(corr[g]));
     for (int64_t r = 0; r < n; ++r) {
-      V v[C];
+      const V v = L::load(t.v[r], i);
 #pragma GCC unroll 16
-      for (int c = 0; c < C; ++c) v[c] = L::load(t.v[r], c * W);
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) {
-        const V w = S::set1(p[g * kTile + r]);
-#pragma GCC unroll 16
-        for (int c = 0; c < C; ++c) a[g][c] = S::fma(w, v[c], a[g][c]);
-      }
+      for (int g = 0; g < G; ++g) a[g] = S::fma(S::set1(p[g * kTile + r]), v, a[g]);
     }
 #pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) {
-#pragma GCC unroll 16
-      for (int c = 0; c < C; ++c) S::store(acc + g * hd + c * W, a[g][c]);
-    }
-  } else {
-    for (int64_t i = 0; i < hd; i += W) {
-      V a[G];
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) a[g] = S::mul(S::load(acc + g * hd + i), S::set1(corr[g]));
-      for (int64_t r = 0; r < n; ++r) {
-        const V v = L::load(t.v[r], i);
-#pragma GCC unroll 16
-        for (int g = 0; g < G; ++g) a[g] = S::fma(S::set1(p[g * kTile + r]), v, a[g]);
-      }
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) S::store(acc + g * hd + i, a[g]);
-    }
+    for (int g = 0; g < G; ++g) S::store(acc + g * hd + i, a[g]);
   }
 }
 
-template <class S, class L, int C>
+template <class S, class L>
 void tile_heads(const Job& job, const TileRows& t, const TileRows* ahead, size_t bytes) {
   for (int64_t h0 = 0; h0 < job.n_q; h0 += kMaxGroup) {
     const TileRows* pf = h0 == 0 ? ahead : nullptr;  // later groups find the rows in L1
     switch (job.n_q - h0 < kMaxGroup ? job.n_q - h0 : kMaxGroup) {
       case 1:
-        tile_group<S, L, 1, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 1>(job, t, h0, pf, bytes);
         break;
       case 2:
-        tile_group<S, L, 2, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 2>(job, t, h0, pf, bytes);
         break;
       case 3:
-        tile_group<S, L, 3, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 3>(job, t, h0, pf, bytes);
         break;
       case 4:
-        tile_group<S, L, 4, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 4>(job, t, h0, pf, bytes);
         break;
       case 5:
-        tile_group<S, L, 5, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 5>(job, t, h0, pf, bytes);
         break;
       case 6:
-        tile_group<S, L, 6, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 6>(job, t, h0, pf, bytes);
         break;
       case 7:
-        tile_group<S, L, 7, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 7>(job, t, h0, pf, bytes);
         break;
       default:
-        tile_group<S, L, 8, C>(job, t, h0, pf, bytes);
+        tile_group<S, L, 8>(job, t, h0, pf, bytes);
         break;
     }
   }
 }
 
 // Tiles in order, two row lists in turn: this tile's and the next one's.
-template <class S, class L, int C>
-void attend_tiles(const Job& job) {
+template <class S, class L>
+void attend_rows(const Job& job) {
   static_assert(kMaxGroup == 8 && kTile % 16 == 0);
   const size_t bytes = slice_bytes(job.type, job.head_dim);
   const size_t head_bytes = slice_bytes(job.type, job.offset);
@@ -263,19 +219,7 @@ void attend_tiles(const Job& job) {
       tile_at(i + 1, &tiles[(i + 1) & 1]);
       ahead = &tiles[(i + 1) & 1];
     }
-    tile_heads<S, L, C>(job, tiles[i & 1], ahead, bytes);
-  }
-}
-
-// Head sizes 64 and 128 (most models) get loops unrolled for their size.
-template <class S, class L>
-void attend_rows(const Job& job) {
-  if (job.head_dim == 64) {
-    attend_tiles<S, L, 64 / S::kW>(job);
-  } else if (job.head_dim == 128) {
-    attend_tiles<S, L, 128 / S::kW>(job);
-  } else {
-    attend_tiles<S, L, 0>(job);
+    tile_heads<S, L>(job, tiles[i & 1], ahead, bytes);
   }
 }
 
