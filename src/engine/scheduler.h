@@ -121,7 +121,8 @@ class Scheduler {
   uint64_t next_id_ = 1;
 
   std::atomic<int32_t> blocks_used_{0};
-  std::atomic<std::chrono::steady_clock::rep> last_active_{std::chrono::steady_clock::now().time_since_epoch().count()};
+  std::atomic<std::chrono::steady_clock::rep> last_active_{
+      std::chrono::steady_clock::now().time_since_epoch().count()};
   std::atomic<uint64_t> prefix_hit_tokens_{0}, preemptions_{0}, steps_{0};
   std::function<void(const StepStats&)> step_observer_;
   std::thread thread_;
