@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/utf8.h"
 #include "server/generation_params.h"
 #include "server/response_json.h"
 

@@ -1,9 +1,12 @@
 // `genstack serve MODEL...`: the OpenAI- and Ollama-compatible server.
 #include <cstdlib>
+
+#include <boost/json/value.hpp>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "server/generation_params.h"
 #include "server/serve.h"
 
 namespace gs::cli {
@@ -17,18 +20,6 @@ struct ServeArgs {
   std::string keep_alive = "5m";
   double max_memory_gib = 0;
 };
-
-Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  char* end = nullptr;
-  const double n = std::strtod(text.c_str(), &end);
-  const std::string unit = end ? end : "";
-  if (end == text.c_str()) return Error("'{}' is not a duration (use e.g. 30s, 5m, 1h, -1)", text);
-  const double ms = unit == "ms" ? n : unit == "m" ? n * 60000 : unit == "h" ? n * 3600000 : n * 1000;
-  if (!unit.empty() && unit != "ms" && unit != "s" && unit != "m" && unit != "h") {
-    return Error("'{}' is not a duration (use e.g. 30s, 5m, 1h, -1)", text);
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
-}
 
 int serve(ServeArgs& args) {
   server::ServeOptions& o = args.options;
@@ -44,8 +35,9 @@ int serve(ServeArgs& args) {
   if (!kv.ok()) return fail(kv.status());
   o.manager.scheduler.kv_type = *kv;
   o.manager.scheduler.n_ctx = args.ctx;
-  auto keep = parse_duration(args.keep_alive);
-  if (!keep.ok()) return fail(keep.status());
+  const auto keep = server::parse_keep_alive(boost::json::value(args.keep_alive));
+  if (!keep)
+    return fail(Error("--keep-alive '{}' is not a duration (use e.g. 30s, 5m, 1h, -1)", args.keep_alive));
   o.manager.keep_alive = *keep;
   o.manager.max_memory = static_cast<uint64_t>(args.max_memory_gib * (1ull << 30));
   if (o.api_key.empty()) {

@@ -136,14 +136,11 @@ void Scheduler::take_inbox() {
 void Scheduler::drop_cancelled() {
   const auto now = Sequence::Clock::now();
   std::vector<Sequence*> done;
-  for (auto* list : {&running_}) {
-    for (auto& seq : *list) {
-      if (seq->sink->cancelled() || now > seq->request.deadline) done.push_back(seq.get());
-    }
-  }
-  for (auto& seq : waiting_) {
+  const auto check = [&](const std::unique_ptr<Sequence>& seq) {
     if (seq->sink->cancelled() || now > seq->request.deadline) done.push_back(seq.get());
-  }
+  };
+  for (const auto& seq : running_) check(seq);
+  for (const auto& seq : waiting_) check(seq);
   for (Sequence* seq : done) {
     retire(*seq, seq->sink->cancelled() ? FinishReason::kCancelled : FinishReason::kTimeout);
   }

@@ -6,7 +6,7 @@
 
 #include "grammar/regex.h"
 #include "grammar/regex_internal.h"
-#include "grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace gs::grammar {
 namespace {

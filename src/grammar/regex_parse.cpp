@@ -3,7 +3,7 @@
 #include <string>
 
 #include "grammar/regex_internal.h"
-#include "grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace gs::grammar::re {
 

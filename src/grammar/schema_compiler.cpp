@@ -12,7 +12,7 @@
 #include "grammar/grammar_internal.h"
 #include "grammar/json_values.h"
 #include "grammar/schema_keywords.h"
-#include "grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace gs::grammar {
 

@@ -7,7 +7,7 @@
 #include "grammar/json_values.h"
 #include "grammar/regex.h"
 #include "grammar/schema_keywords.h"
-#include "grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace gs {
 

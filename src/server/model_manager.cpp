@@ -37,21 +37,18 @@ Result<std::shared_ptr<LoadedModel>> ModelManager::acquire(
     std::string_view id, std::optional<std::chrono::milliseconds> keep_alive) {
   const ModelSpec* spec = find(id);
   if (!spec) return std::shared_ptr<LoadedModel>();
-  std::shared_ptr<LoadedModel> model;
-  {
+  const auto find_loaded = [&]() -> std::shared_ptr<LoadedModel> {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& m : loaded_) {
-      if (m->id == spec->id) model = m;
+      if (m->id == spec->id) return m;
     }
-  }
+    return nullptr;
+  };
+  std::shared_ptr<LoadedModel> model = find_loaded();
   if (!model) {
+    // One load at a time; whoever waited finds the model another request loaded.
     std::lock_guard<std::mutex> load_lock(load_mutex_);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& m : loaded_) {
-        if (m->id == spec->id) model = m;
-      }
-    }
+    model = find_loaded();
     if (!model) {
       GS_ASSIGN_OR_RETURN(model, load(*spec));
       make_room(model->memory_bytes());

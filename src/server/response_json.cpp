@@ -1,5 +1,7 @@
 #include "server/response_json.h"
 
+#include "core/utf8.h"
+
 #include <atomic>
 #include <random>
 
@@ -8,43 +10,12 @@
 
 namespace gs::server {
 namespace {
-size_t utf8_length(const unsigned char* s, size_t n) {
-  const unsigned char c = s[0];
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || len > n) return 0;
-  for (size_t i = 1; i < len; ++i) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  }
-  if (len == 2 && c < 0xC2) return 0;                   // overlong
-  if (len == 3 && c == 0xE0 && s[1] < 0xA0) return 0;   // overlong
-  if (len == 3 && c == 0xED && s[1] >= 0xA0) return 0;  // surrogate
-  if (len == 4 && (c > 0xF4 || (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))) return 0;
-  return len;
-}
-
 boost::json::array byte_array(std::string_view bytes) {
   boost::json::array out;
   for (unsigned char c : bytes) out.push_back(c);
   return out;
 }
 }  // namespace
-
-std::string sanitize_utf8(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  for (size_t i = 0; i < bytes.size();) {
-    const size_t len = utf8_length(s + i, bytes.size() - i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(bytes.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
-}
 
 const char* finish_reason_name(FinishReason reason, bool tool_calls) {
   if (tool_calls) return "tool_calls";

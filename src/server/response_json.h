@@ -14,10 +14,6 @@
 
 namespace gs::server {
 
-// Replaces bytes that are not valid UTF-8 by U+FFFD (a token can hold part of
-// a character; JSON must not).
-std::string sanitize_utf8(std::string_view bytes);
-
 const char* finish_reason_name(FinishReason reason, bool tool_calls);
 
 boost::json::object timings_json(const SequenceTimings& t);

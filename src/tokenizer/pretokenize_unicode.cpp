@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace gs::unicode {
 namespace {
 
@@ -148,22 +150,11 @@ char32_t decode_utf8(std::string_view s, size_t pos, size_t* len) {
 }
 
 void append_utf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < kInvalidBase) {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
+  // Bytes that were not UTF-8 travel as kInvalidBase + byte and come back as that byte.
+  if (cp >= kInvalidBase) {
     out += static_cast<char>(cp - kInvalidBase);
+  } else {
+    gs::append_utf8(static_cast<uint32_t>(cp), out);
   }
 }
 
