@@ -10,6 +10,8 @@ packages=(
   build-essential cmake g++ pkg-config python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libboost1.81-dev libboost-json1.81-dev
+  libcurl4-openssl-dev libssl-dev
+  skopeo  # the model store's interop tests
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,29 +21,30 @@ done
 # only where the machine has none (a NodeSource nodejs conflicts with Debian's npm).
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-# promtool (Debian package prometheus) checks the /metrics text in the tests.
-need_promtool=0
-command -v promtool >/dev/null || need_promtool=1
+# Daemons the tests start themselves on 127.0.0.1 (promtool from prometheus
+# checks the /metrics text; docker-registry is the OCI registry of the model
+# store's tests): installed without starting or enabling their services.
+daemons=()
+command -v promtool >/dev/null || daemons+=(prometheus)
+command -v docker-registry >/dev/null || daemons+=(docker-registry)
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"
-if ((${#missing[@]} || need_promtool)); then
+if ((${#missing[@]} || ${#daemons[@]})); then
   $sudo apt-get update -qq
 fi
 if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
-if ((need_promtool)); then
-  # Only promtool is wanted: no recommended exporters, and the Prometheus
-  # daemon is neither started (policy-rc.d) nor enabled.
+if ((${#daemons[@]})); then
   policy=/usr/sbin/policy-rc.d
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"
     trap '$sudo rm -f "$policy"' EXIT
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${daemons[@]}"
   if [[ -d /run/systemd/system ]]; then
-    $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    for d in "${daemons[@]}"; do $sudo systemctl disable --now "$d.service" >/dev/null 2>&1 || true; done
   fi
 fi
 # The test clients (openai, ollama, ajv) as the lockfile pins them.
