@@ -10,7 +10,7 @@ packages=(
   build-essential cmake g++ pkg-config python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libboost1.81-dev libboost-json1.81-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libsqlite3-dev
   skopeo  # the model store's interop tests
 )
 missing=()

@@ -28,7 +28,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model, ThreadP
     return Error("batch of {} tokens cannot hold {} parallel sequences", options.max_batch_tokens,
                  options.max_parallel);
   }
-  std::unique_ptr<Scheduler> s(new Scheduler(model, pool, compute, options));
+  std::unique_ptr<Scheduler> s(new Scheduler(model, compute, options));
   SchedulerOptions& o = s->options_;
   if (o.kv_tokens <= 0) {
     // Room for every slot's full context, up to 32k positions; preemption
@@ -45,9 +45,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model, ThreadP
   return s;
 }
 
-Scheduler::Scheduler(const Model& model, ThreadPool& pool, std::mutex& compute,
-                     const SchedulerOptions& options)
-    : model_(model), pool_(pool), compute_(compute), options_(options) {}
+Scheduler::Scheduler(const Model& model, std::mutex& compute, const SchedulerOptions& options)
+    : model_(model), compute_(compute), options_(options) {}
 
 Scheduler::~Scheduler() { stop(); }
 

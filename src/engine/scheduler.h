@@ -85,7 +85,7 @@ class Scheduler {
   }
 
  private:
-  Scheduler(const Model& model, ThreadPool& pool, std::mutex& compute, const SchedulerOptions& options);
+  Scheduler(const Model& model, std::mutex& compute, const SchedulerOptions& options);
   void loop();
   void step();
   void take_inbox();
@@ -100,7 +100,6 @@ class Scheduler {
   void retire(Sequence& seq, FinishReason reason, std::string error = {});
 
   const Model& model_;
-  ThreadPool& pool_;
   std::mutex& compute_;
   SchedulerOptions options_;
   std::unique_ptr<KvCache> cache_;
