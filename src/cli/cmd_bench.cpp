@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/bandwidth.h"
+#include "model/forward.h"
+#include "model/kv_cache.h"
 #include "tensor/cpu.h"
 
 namespace gs::cli {
@@ -20,6 +22,7 @@ struct BenchArgs {
   int64_t prompt_tokens = 512;
   int64_t gen_tokens = 128;
   int64_t depth = 0;
+  int64_t sequences = 1;  // > 1: tgN also with this many sequences decoding together
   int repetitions = 3;
   bool json = false;
   bool skip_bandwidth = false;
@@ -68,6 +71,44 @@ Result<double> time_decode(Context& ctx, int64_t depth, const std::vector<TokenI
   return static_cast<double>(ids.size()) / (now_seconds() - start);
 }
 
+// Aggregate tokens/s of `n_seq` sequences decoding together, one token each
+// per forward pass (what the server's continuous batching does at n_seq
+// streams), each over its own block of the KV cache after `depth` tokens.
+Result<std::vector<double>> time_batched_decode(const BenchArgs& args, Engine& engine) {
+  const ModelConfig& c = engine.model->config();
+  const int64_t rows = args.depth + args.gen_tokens + 1;
+  GS_ASSIGN_OR_RETURN(GgmlType kv_type, parse_kv_type(args.engine.kv_type));
+  GS_ASSIGN_OR_RETURN(auto cache, KvCache::create(c, KvCacheOptions{args.sequences, rows, kv_type}));
+  Forward forward(*engine.model, *cache, *engine.pool, rows);
+  std::vector<int32_t> blocks(static_cast<size_t>(args.sequences));
+  for (size_t s = 0; s < blocks.size(); ++s) blocks[s] = static_cast<int32_t>(s);
+  const auto depth_ids = random_tokens(args.depth, c.n_vocab, 2);
+  const auto ids = random_tokens(args.gen_tokens * args.sequences, c.n_vocab, 3);
+  std::vector<SequenceBatch> batch(static_cast<size_t>(args.sequences));
+  auto step = [&](int64_t pos, int64_t i) {
+    for (size_t s = 0; s < batch.size(); ++s) {
+      batch[s] = SequenceBatch{std::span<const TokenId>(&ids[static_cast<size_t>(i) * batch.size() + s], 1),
+                               pos, std::span<const int32_t>(&blocks[s], 1), SequenceBatch::Logits::kLast};
+    }
+    return forward.eval(batch).status();
+  };
+  if (args.depth > 0) {
+    for (size_t s = 0; s < batch.size(); ++s) {
+      batch[s] = SequenceBatch{depth_ids, 0, std::span<const int32_t>(&blocks[s], 1),
+                               SequenceBatch::Logits::kNone};
+    }
+    GS_RETURN_IF_ERROR(forward.eval(batch).status());
+  }
+  GS_RETURN_IF_ERROR(step(args.depth, 0));  // warm-up
+  std::vector<double> samples;
+  for (int r = 0; r < args.repetitions; ++r) {
+    const double start = now_seconds();
+    for (int64_t i = 0; i < args.gen_tokens; ++i) GS_RETURN_IF_ERROR(step(args.depth + i, i));
+    samples.push_back(static_cast<double>(args.gen_tokens * args.sequences) / (now_seconds() - start));
+  }
+  return samples;
+}
+
 Result<std::vector<Figure>> measure(const BenchArgs& args, Engine& engine) {
   Context& ctx = *engine.context;
   const int64_t vocab = engine.model->config().n_vocab;
@@ -98,6 +139,10 @@ Result<std::vector<Figure>> measure(const BenchArgs& args, Engine& engine) {
     std::string name = fmt::format("tg{}", args.gen_tokens);
     if (args.depth > 0) name += fmt::format(" @ d{}", args.depth);
     figures.push_back(summarize(name, samples));
+    if (args.sequences > 1) {
+      GS_ASSIGN_OR_RETURN(auto batched, time_batched_decode(args, engine));
+      figures.push_back(summarize(name + fmt::format(" x{}", args.sequences), batched));
+    }
   }
   return figures;
 }
@@ -113,7 +158,7 @@ void print_table(const BenchArgs& args, const Engine& engine, const std::vector<
   std::printf("| %-14s | %20s | %12s |\n", "---", "---:", "---:");
   for (const Figure& f : figures) {
     std::string share = "";
-    if (bandwidth > 0 && f.test.rfind("tg", 0) == 0) {
+    if (bandwidth > 0 && f.test.rfind("tg", 0) == 0 && f.test.find(" x") == std::string::npos) {
       share = fmt::format("{:.0f}%", 100.0 * static_cast<double>(weight_bytes) * f.mean / bandwidth);
     }
     std::printf("| %-14s | %20s | %12s |\n", f.test.c_str(),
@@ -167,6 +212,9 @@ Runner add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 16));
   cmd->add_option("-d,--depth", args->depth, "tokens already in context before decoding")
       ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("-s,--sequences", args->sequences,
+                  "also decode this many sequences together (aggregate tokens/s, as batched serving)")
+      ->check(CLI::Range(1, 256));
   cmd->add_option("-r,--repetitions", args->repetitions, "repetitions of each test")
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", args->json, "print one JSON object");
