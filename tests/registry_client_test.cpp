@@ -34,7 +34,7 @@ class FakeRegistry {
   std::string layer_override;  // served instead of the real layer bytes
   std::string hf_file;         // what the fake hub serves as m-Q4_K_M.gguf
   std::string hf_token_seen;
-  std::atomic<int> requests{0}, token_requests{0};
+  std::atomic<int> requests{0}, token_requests{0}, layer_downloads{0};
   std::mutex mutex;
   std::vector<std::string> ranges;
 
@@ -84,6 +84,7 @@ class FakeRegistry {
       const std::string digest = r.path.substr(prefix.size() + 6);
       if (digest == store::sha256_digest(artifact.config)) return send_ranged(r, w, artifact.config);
       if (digest == store::sha256_digest(artifact.layer)) {
+        ++layer_downloads;
         return send_ranged(r, w, layer_override.empty() ? artifact.layer : layer_override);
       }
     }
@@ -269,6 +270,19 @@ TEST_F(RegistryClient, PullByDigestChecksTheContent) {
   auto wrong = store::parse_reference(fake_.host() + "/team/m@sha256:" + std::string(64, '1'));
   ASSERT_TRUE(wrong.ok());
   EXPECT_FALSE(pull(*store_, *wrong, options_).ok());
+}
+
+TEST_F(RegistryClient, ConcurrentPullsOfOneModelDownloadItOnce) {
+  // Two store handles on one home stand for two processes: the blob lock is a flock.
+  auto second = store::Store::open(home_);
+  ASSERT_TRUE(second.ok());
+  Result<store::Manifest> a = Error("not run"), b = Error("not run");
+  std::thread other([&] { b = pull(**second, ref_, options_); });
+  a = pull_model();
+  other.join();
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ(fake_.layer_downloads.load(), 1);
 }
 
 TEST_F(RegistryClient, HuggingFacePullPicksTheQuantizationAndFollowsRedirects) {
