@@ -8,6 +8,7 @@
 #include "registry/registry.h"
 #include "server/api_server.h"
 #include "server/response_json.h"
+#include "server/store_models.h"
 #include "store/store.h"
 
 namespace gs::server {
@@ -107,6 +108,16 @@ void ApiServer::ollama_delete(const http::Request& request, const Writer& w) {
   if (!removed.ok())
     return send_error(w, ApiError{500, removed.message(), "server_error", "", ""}, kEndpoint);
   send_json(w, boost::json::object{});
+}
+
+std::optional<ModelSpec> store_model_spec(std::string_view id) {
+  auto ref = store::parse_reference(id);
+  if (!ref.ok()) return std::nullopt;
+  auto opened = store::Store::open(store::Store::default_home());
+  if (!opened.ok()) return std::nullopt;
+  auto path = (*opened)->gguf_path(*ref);
+  if (!path.ok()) return std::nullopt;
+  return ModelSpec{ref->display(), path->string()};
 }
 
 void ApiServer::append_store_models(boost::json::array& models) {
