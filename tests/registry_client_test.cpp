@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 class FakeRegistry {
  public:
-  test::Artifact artifact = test::make_artifact(test::pseudo_random_bytes(300'000, 1));
+  test::Artifact artifact = test::make_artifact(test::tiny_gguf());
   std::string repo = "team/m";
   std::atomic<int> fail_remaining{0};
   int fail_status = 503;
@@ -256,6 +256,14 @@ TEST_F(RegistryClient, CorruptBlobFromTheRegistryIsRefused) {
   EXPECT_FALSE(store_->get(ref_).ok());
 }
 
+TEST_F(RegistryClient, ALayerThatIsNotAGgufIsNotTagged) {
+  fake_.artifact = test::make_artifact(test::pseudo_random_bytes(50'000, 3));
+  auto manifest = pull_model();
+  ASSERT_FALSE(manifest.ok());
+  EXPECT_NE(manifest.error().find("not a usable model"), std::string::npos) << manifest.error();
+  EXPECT_FALSE(store_->get(ref_).ok());
+}
+
 TEST_F(RegistryClient, ManifestDigestMismatchIsRefused) {
   fake_.wrong_manifest_digest = "sha256:" + std::string(64, '0');
   auto manifest = pull_model();
@@ -288,8 +296,7 @@ TEST_F(RegistryClient, ConcurrentPullsOfOneModelDownloadItOnce) {
 TEST_F(RegistryClient, HuggingFacePullPicksTheQuantizationAndFollowsRedirects) {
   ::setenv("HF_ENDPOINT", fake_.url().c_str(), 1);
   ::setenv("HF_TOKEN", "hf_secret", 1);
-  std::ifstream model(test::shared_path("models/stories260K.gguf"), std::ios::binary);
-  fake_.hf_file.assign(std::istreambuf_iterator<char>(model), {});
+  fake_.hf_file = test::tiny_gguf();
   ASSERT_FALSE(fake_.hf_file.empty());
   auto ref = store::parse_reference("hf.co/org/repo");
   ASSERT_TRUE(ref.ok()) << ref.error();

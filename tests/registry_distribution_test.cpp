@@ -106,7 +106,7 @@ class Distribution : public ::testing::Test {
 };
 
 TEST_F(Distribution, PushThenPullRoundTripAndNoBlobUploadedTwice) {
-  const test::Artifact a = test::make_artifact(test::pseudo_random_bytes(200'000, 7), "round-trip");
+  const test::Artifact a = test::make_artifact(test::tiny_gguf(), "round-trip");
   test::put_artifact(*store_, a, ref("team/round:v1").display());
   auto pushed = push(*store_, ref("team/round:v1"), options_);
   ASSERT_TRUE(pushed.ok()) << pushed.error();
@@ -134,7 +134,7 @@ TEST_F(Distribution, PushThenPullRoundTripAndNoBlobUploadedTwice) {
 }
 
 TEST_F(Distribution, PushMountsBlobsFromAnotherRepository) {
-  const test::Artifact a = test::make_artifact(test::pseudo_random_bytes(100'000, 8), "mount");
+  const test::Artifact a = test::make_artifact(test::tiny_gguf(), "mount");
   test::put_artifact(*store_, a, ref("team/first:v1").display());
   ASSERT_TRUE(push(*store_, ref("team/first:v1"), options_).ok());
   test::put_artifact(*store_, a, ref("team/second:v1").display());
@@ -148,7 +148,7 @@ TEST_F(Distribution, PushMountsBlobsFromAnotherRepository) {
 }
 
 TEST_F(Distribution, ResumesFromAPartialAndRefusesACorruptedOne) {
-  const test::Artifact a = test::make_artifact(test::pseudo_random_bytes(250'000, 9), "resume");
+  const test::Artifact a = test::make_artifact(test::tiny_gguf(), "resume");
   test::put_artifact(*store_, a, ref("team/resume:v1").display());
   ASSERT_TRUE(push(*store_, ref("team/resume:v1"), options_).ok());
   const std::string layer_digest = store::sha256_digest(a.layer);

@@ -1,6 +1,8 @@
 // Shared by the registry tests: small model artifacts built in a store.
 #pragma once
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -9,6 +11,7 @@
 
 #include "store/digest.h"
 #include "store/store.h"
+#include "test_util.h"
 
 namespace gs::test {
 
@@ -37,6 +40,12 @@ inline Artifact make_artifact(const std::string& layer, const std::string& name 
                                                          {"size", layer.size()}}}}});
   a.digest = store::sha256_digest(a.manifest);
   return a;
+}
+
+// The bytes of the shared test model stories260K.gguf (a valid GGUF).
+inline std::string tiny_gguf() {
+  std::ifstream in(shared_path("models/stories260K.gguf"), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Bytes that differ from one call to the next (a GGUF magic in front, for looks).

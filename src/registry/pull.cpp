@@ -13,6 +13,7 @@
 #include "registry/registry.h"
 #include "registry/session.h"
 #include "store/digest.h"
+#include "store/scan.h"
 
 namespace gs::registry {
 namespace {
@@ -165,6 +166,14 @@ Result<store::Manifest> pull(store::Store& store, const store::Reference& ref,
   }
   GS_RETURN_IF_ERROR(pull_blobs(session, store, ref.repository, blobs, options));
   report(options, Progress::step("verifying sha256 digest"));
+  // Digests prove the bytes are what the manifest names, not that they are a
+  // usable model: the GGUF structure is checked before the reference exists.
+  for (const store::Descriptor* layer : manifest.gguf_layers()) {
+    GS_RETURN_IF_ERROR(
+        store::scan_gguf_file(store.blob_path(layer->digest))
+            .status()
+            .with_context(fmt::format("{} is not a usable model (layer {})", ref.display(), layer->digest)));
+  }
   report(options, Progress::step("writing manifest"));
   GS_RETURN_IF_ERROR(store.tag(ref, manifest));
   report(options, Progress::step("success"));

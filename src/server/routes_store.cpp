@@ -24,6 +24,15 @@ boost::json::object progress_json(const registry::Progress& p) {
   return o;
 }
 
+// Listing and lookups never create a store (Store::open would): no store, no models.
+std::unique_ptr<store::Store> existing_store() {
+  const auto home = store::Store::default_home();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(home / "models", ec)) return nullptr;
+  auto opened = store::Store::open(home);
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
 std::string line(const boost::json::value& v) { return boost::json::serialize(v) + "\n"; }
 
 // Runs on its own thread: a pull takes minutes and must not hold an io thread.
@@ -101,10 +110,9 @@ void ApiServer::ollama_delete(const http::Request& request, const Writer& w) {
   static constexpr std::string_view kEndpoint = "/api/delete";
   auto del = parse_store_request(request, w, kEndpoint);
   if (!del) return;
-  auto opened = store::Store::open(store::Store::default_home());
-  if (!opened.ok()) return send_error(w, ApiError{500, opened.error(), "server_error", "", ""}, kEndpoint);
-  if (!(*opened)->get(del->ref).ok()) return send_error(w, model_not_found(del->name), kEndpoint);
-  Status removed = (*opened)->remove(del->ref);
+  auto opened = existing_store();
+  if (!opened || !opened->get(del->ref).ok()) return send_error(w, model_not_found(del->name), kEndpoint);
+  Status removed = opened->remove(del->ref);
   if (!removed.ok())
     return send_error(w, ApiError{500, removed.message(), "server_error", "", ""}, kEndpoint);
   send_json(w, boost::json::object{});
@@ -113,19 +121,19 @@ void ApiServer::ollama_delete(const http::Request& request, const Writer& w) {
 std::optional<ModelSpec> store_model_spec(std::string_view id) {
   auto ref = store::parse_reference(id);
   if (!ref.ok()) return std::nullopt;
-  auto opened = store::Store::open(store::Store::default_home());
-  if (!opened.ok()) return std::nullopt;
-  auto path = (*opened)->gguf_path(*ref);
+  auto opened = existing_store();
+  if (!opened) return std::nullopt;
+  auto path = opened->gguf_path(*ref);
   if (!path.ok()) return std::nullopt;
   return ModelSpec{ref->display(), path->string()};
 }
 
 void ApiServer::append_store_models(boost::json::array& models) {
-  auto opened = store::Store::open(store::Store::default_home());
-  if (!opened.ok()) return;  // no store: only the served files
-  for (const store::ModelEntry& entry : (*opened)->list()) {
+  auto opened = existing_store();
+  if (!opened) return;  // no store: only the served files
+  for (const store::ModelEntry& entry : opened->list()) {
     std::error_code ec;
-    const auto mtime = std::filesystem::last_write_time((*opened)->blob_path(entry.manifest.digest), ec);
+    const auto mtime = std::filesystem::last_write_time(opened->blob_path(entry.manifest.digest), ec);
     const auto modified =
         ec ? std::chrono::system_clock::now()
            : std::chrono::system_clock::now() + (mtime - std::filesystem::file_time_type::clock::now());
