@@ -28,6 +28,8 @@ class FakeRegistry {
   int fail_status = 503;
   std::string retry_after;
   bool require_token = false;
+  bool require_basic = false;  // answers 401 with a Basic challenge until alice:pw is sent
+  bool serve_index = false;    // the tag names an OCI index whose first entry is the manifest
   std::string expected_basic;  // "user:pass" the token endpoint wants, or empty
   bool ignore_range = false;
   std::string wrong_manifest_digest;
@@ -74,7 +76,19 @@ class FakeRegistry {
           {{"WWW-Authenticate",
             "Bearer realm=\"" + url() + "/token\",service=\"fake\",scope=\"repository:" + repo + ":pull\""}});
     }
+    if (require_basic && r.header("Authorization") != "Basic " + base64_encode("alice:pw")) {
+      return w->send(401, "application/json", "{}", {{"WWW-Authenticate", "Basic realm=\"fake\""}});
+    }
     const std::string prefix = "/v2/" + repo + "/";
+    if (serve_index && r.path == prefix + "manifests/v1") {
+      const std::string index = boost::json::serialize(
+          boost::json::object{{"schemaVersion", 2},
+                              {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                              {"manifests", boost::json::array{{{"mediaType", store::media::kOciManifest},
+                                                                {"digest", artifact.digest},
+                                                                {"size", artifact.manifest.size()}}}}});
+      return w->send(200, "application/vnd.oci.image.index.v1+json", index);
+    }
     if (r.path.starts_with(prefix + "manifests/")) {
       return w->send(200, std::string(store::media::kOciManifest), artifact.manifest,
                      {{"Docker-Content-Digest",
@@ -196,6 +210,21 @@ TEST_F(RegistryClient, BearerChallengeRefusedWithoutCredentials) {
   ASSERT_FALSE(manifest.ok());
   EXPECT_NE(manifest.error().find("refused"), std::string::npos) << manifest.error();
   EXPECT_EQ(manifest.error().find("pw"), std::string::npos);
+}
+
+TEST_F(RegistryClient, BasicChallengeWithStoredCredentials) {
+  fake_.require_basic = true;
+  EXPECT_FALSE(pull_model().ok());
+  ASSERT_TRUE(save_credentials(home_, fake_.host(), {"alice", "pw"}).ok());
+  auto manifest = pull_model();
+  ASSERT_TRUE(manifest.ok()) << manifest.error();
+}
+
+TEST_F(RegistryClient, AnIndexResolvesToItsFirstManifest) {
+  fake_.serve_index = true;
+  auto manifest = pull_model();
+  ASSERT_TRUE(manifest.ok()) << manifest.error();
+  EXPECT_EQ(manifest->digest, fake_.artifact.digest);
 }
 
 TEST_F(RegistryClient, RetriesServerErrorsThenSucceeds) {

@@ -82,6 +82,7 @@ Result<HttpResponse> perform(const HttpRequest& request) {
   // A stalled connection (no byte for a minute) is a transport error, which is retried.
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L << 10);  // fewer, larger writes for multi-GB blobs
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
   // Redirects may go from https to http only if the user asked for plain http.
