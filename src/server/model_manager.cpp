@@ -39,6 +39,8 @@ const ModelSpec* ModelManager::find(std::string_view id) const {
 Result<std::shared_ptr<LoadedModel>> ModelManager::acquire(
     std::string_view id, std::optional<std::chrono::milliseconds> keep_alive) {
   const ModelSpec* spec = find(id);
+  std::optional<ModelSpec> unlisted;
+  if (!spec && options_.resolve_unlisted && (unlisted = options_.resolve_unlisted(id))) spec = &*unlisted;
   if (!spec) return std::shared_ptr<LoadedModel>();
   const auto find_loaded = [&]() -> std::shared_ptr<LoadedModel> {
     std::lock_guard<std::mutex> lock(mutex_);

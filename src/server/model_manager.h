@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,8 @@ struct ManagerOptions {
   SchedulerOptions scheduler;  // n_ctx 0: the model's training context, capped at 4096
   std::chrono::milliseconds keep_alive{5 * 60 * 1000};  // < 0: forever
   uint64_t max_memory = 0;                              // bytes; 0: no budget
+  // Models not in the list (e.g. pulled into the store while serving); nullopt: unknown.
+  std::function<std::optional<ModelSpec>(std::string_view id)> resolve_unlisted;
 };
 
 class ModelManager {

@@ -7,6 +7,7 @@
 
 #include "http/server.h"
 #include "server/api_server.h"
+#include "server/store_models.h"
 
 namespace gs::server {
 
@@ -31,7 +32,9 @@ Status serve(const ServeOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   ThreadPool pool(options.threads);
-  ModelManager models(options.models, options.manager, pool);
+  ManagerOptions manager = options.manager;
+  manager.resolve_unlisted = store_model_spec;
+  ModelManager models(options.models, manager, pool);
   if (options.preload) {
     auto first = models.acquire(options.models.front().id);
     if (!first.ok()) return first.status().with_context("loading " + options.models.front().path);
