@@ -222,6 +222,20 @@ export async function startRegistry() {
 
 // ---------------------------------------------------------------- fault proxy
 
+// Listens on a free 127.0.0.1 port; stop() drops open connections and closes.
+async function listen(server) {
+  const sockets = new Set();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const stop = async () => {
+    stoppers.delete(stop);
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  stoppers.add(stop);
+  return { port: server.address().port, stop };
+}
+
 /**
  * An HTTP proxy to 127.0.0.1:upstreamPort that logs every exchange and
  * applies a fault rule. rule(req, entry) returns undefined (pass through) or
@@ -274,16 +288,7 @@ export async function startProxy(upstreamPort, { rule = () => undefined } = {}) 
     up.on('error', () => { res.socket?.destroy(); });
     req.pipe(up);
   });
-  const sockets = new Set();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const stop = async () => {
-    stoppers.delete(stop);
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  stoppers.add(stop);
+  const { port, stop } = await listen(server);
   return Object.assign(proxy, { port, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, stop });
 }
 
@@ -472,15 +477,6 @@ export async function startHfStandIn(repos, { rule = () => undefined } = {}) {
     entry.bytes = body.length;
     res.end(body);
   });
-  const sockets = new Set();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const stop = async () => {
-    stoppers.delete(stop);
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  stoppers.add(stop);
+  const { port, stop } = await listen(server);
   return Object.assign(hf, { port, url: `http://127.0.0.1:${port}`, stop });
 }
