@@ -13,7 +13,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -43,8 +43,8 @@ export function missingTools({ skopeo = false } = {}) {
   if (servers) return servers;
   if (!existsSync(BINARY)) return `genstack binary not found at ${BINARY} (build it or set GENSTACK_BINARY)`;
   if (!existsSync(MODEL_PATH)) return `test model not found: ${MODEL_PATH} (set GENSTACK_SHARED_DIR)`;
-  const help = spawnSync(BINARY, ['pull', '--help'], { encoding: 'utf8' });
-  if (help.status !== 0) return 'this genstack has no `pull` command (the model store is not built in)';
+  const help = spawnSync(BINARY, ['--help'], { encoding: 'utf8' }).stdout ?? '';
+  if (!/^\s+pull\s/m.test(help)) return 'this genstack has no `pull` command (the model store is not built in)';
   return null;
 }
 
@@ -82,11 +82,15 @@ export async function freePort() {
  * stdout, stderr}. Asynchronous on purpose: the proxies run in this process.
  * opts.onSpawn(child) sees the process (to kill it mid-pull).
  */
-export function genstack(args, { home, env = {}, timeout = CLI_TIMEOUT_MS, onSpawn, input } = {}) {
+export function genstack(args, { home, env = {}, timeout = CLI_TIMEOUT_MS, onSpawn, input, wrap = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BINARY, args, {
+    // wrap: a command to run genstack under, e.g. ['prlimit', '--fsize=1000'].
+    const argv = [...wrap, BINARY, ...args];
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: REPO_ROOT,
-      env: { ...process.env, GENSTACK_HOME: home, GENSTACK_RETRY_BASE_MS: '50', ...env },
+      // A value of undefined removes the variable.
+      env: Object.fromEntries(Object.entries({ ...process.env, GENSTACK_HOME: home, GENSTACK_RETRY_BASE_MS: '50', ...env })
+        .filter(([, v]) => v !== undefined)),
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -144,6 +148,17 @@ export function makeHome() {
   return { dir, home, license, template };
 }
 
+/**
+ * Packages stories260K (licence, template) in a scratch home and pushes it as
+ * REF (plain HTTP); returns {digest: manifest digest, gguf: the GGUF blob's digest}.
+ */
+export async function publishStories(ref) {
+  const { home, license, template } = makeHome();
+  await genstackOk(['package', '--gguf', MODEL_PATH, '--license', license, '--chat-template', template, ref], { home });
+  const digest = lastLine(await genstackOk(['push', ref, '--insecure'], { home }));
+  return { digest, gguf: sha256(readFileSync(MODEL_PATH)) };
+}
+
 /** Blob files in a store: {complete: [hex...], partial: [names...], other: [names...]}. */
 export function storeBlobs(home) {
   const dir = path.join(home, 'models', 'blobs', 'sha256');
@@ -153,6 +168,12 @@ export function storeBlobs(home) {
     partial: names.filter((n) => n.endsWith('.partial')),
     other: names.filter((n) => !/^[0-9a-f]{64}(\.partial)?$/.test(n)),
   };
+}
+
+/** Checks every complete blob hashes to its name; returns the names that do not. */
+export function badBlobs(home) {
+  const dir = path.join(home, 'models', 'blobs', 'sha256');
+  return storeBlobs(home).complete.filter((hex) => sha256(readFileSync(path.join(dir, hex))) !== `sha256:${hex}`);
 }
 
 /** `genstack list --json` parsed (an array of models, or {models: [...]}) flattened to its tag strings. */
@@ -239,8 +260,9 @@ async function listen(server) {
 /**
  * An HTTP proxy to 127.0.0.1:upstreamPort that logs every exchange and
  * applies a fault rule. rule(req, entry) returns undefined (pass through) or
- *   {status: 500|429, headers?}  answer that instead of asking upstream
+ *   {status, headers?, body?}    answer that instead of asking upstream (an error body by default)
  *   {cutAfter: N}                send the head and N body bytes, then destroy the socket
+ *   {stallAfter: N}              send the head and N body bytes, then nothing (the socket stays open)
  *   {flipAt: N}                  flip the bits of body byte N (the length stays right)
  * entry = {method, url, range, status, bytes} is pushed to proxy.log.
  * The Host header goes through unchanged, so the registry's Location URLs
@@ -257,7 +279,7 @@ export async function startProxy(upstreamPort, { rule = () => undefined } = {}) 
       entry.status = fault.status;
       req.resume();
       res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.headers ?? {}) });
-      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: `injected ${fault.status}` }] }));
+      res.end(fault.body ?? JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: `injected ${fault.status}` }] }));
       return;
     }
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
@@ -271,12 +293,14 @@ export async function startProxy(upstreamPort, { rule = () => undefined } = {}) 
             data = Buffer.from(data);
             data[fault.flipAt - entry.bytes] ^= 0xff;
           }
-          if (fault.cutAfter !== undefined && entry.bytes + data.length >= fault.cutAfter) {
-            const keep = fault.cutAfter - entry.bytes;
+          const limit = fault.cutAfter ?? fault.stallAfter;
+          if (limit !== undefined && entry.bytes + data.length >= limit) {
+            const keep = limit - entry.bytes;
             entry.bytes += keep;
             entry.cut = true;
             upRes.destroy();
-            res.write(data.subarray(0, keep), () => res.socket?.destroy());
+            // A stall keeps the connection open without another byte.
+            res.write(data.subarray(0, keep), () => fault.cutAfter !== undefined && res.socket?.destroy());
             return;
           }
           entry.bytes += data.length;
@@ -294,8 +318,13 @@ export async function startProxy(upstreamPort, { rule = () => undefined } = {}) 
 
 /** Blob downloads in a proxy log: GET /v2/<name>/blobs/sha256:... */
 export const blobGets = (log) => log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:[0-9a-f]{64}$/.test(e.url));
-/** Blob upload starts in a proxy log: POST /v2/<name>/blobs/uploads/ */
-export const uploadStarts = (log) => log.filter((e) => e.method === 'POST' && /\/blobs\/uploads\/?(\?.*)?$/.test(e.url));
+/** Blob upload starts in a proxy log: POST /v2/<name>/blobs/uploads/ (not cross-repository mounts). */
+export const uploadStarts = (log) =>
+  log.filter((e) => e.method === 'POST' && /\/blobs\/uploads\/?(\?.*)?$/.test(e.url) && !/[?&]mount=/.test(e.url));
+/** Cross-repository mounts: POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<repo> */
+export const mounts = (log) => log.filter((e) => e.method === 'POST' && /\/blobs\/uploads\/?\?.*mount=/.test(e.url));
+/** Requests that carry blob data: PATCH or PUT on an upload session (PUT may close an empty one). */
+export const uploadData = (log) => log.filter((e) => (e.method === 'PATCH' || e.method === 'PUT') && /\/blobs\/uploads\//.test(e.url));
 export const digestOfUrl = (url) => /(sha256:[0-9a-f]{64})/.exec(url)?.[1];
 
 // ---------------------------------------------------------------- registry API by hand
