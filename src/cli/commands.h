@@ -15,6 +15,10 @@ namespace gs::cli {
 using Runner = std::function<int()>;
 
 Runner add_run_command(CLI::App& app);
+Runner add_pull_command(CLI::App& app);
+Runner add_push_command(CLI::App& app);
+Runner add_login_command(CLI::App& app);
+Runner add_logout_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
 Runner add_gguf_command(CLI::App& app);
 Runner add_quantize_command(CLI::App& app);

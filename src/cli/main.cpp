@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
     commands.emplace_back(app.get_subcommands({})[before], std::move(runner));
   };
   add(gs::cli::add_run_command);
+  add(gs::cli::add_pull_command);
+  add(gs::cli::add_push_command);
+  add(gs::cli::add_login_command);
+  add(gs::cli::add_logout_command);
   add(gs::cli::add_bench_command);
   add(gs::cli::add_gguf_command);
   add(gs::cli::add_quantize_command);

@@ -14,7 +14,7 @@
 
 namespace gs::store {
 
-constexpr std::string_view kDockerHub = "docker.io";       // as shown and stored
+constexpr std::string_view kDockerHub = "docker.io";                // as shown and stored
 constexpr std::string_view kDockerHubApi = "registry-1.docker.io";  // where it is reached
 
 struct Reference {
