@@ -189,7 +189,8 @@ std::string hf_file_url(std::string_view endpoint, std::string_view repository, 
   std::string path;
   for (size_t start = 0; start <= file.size();) {
     const size_t slash = std::min(file.find('/', start), file.size());
-    path += (start ? "/" : "") + url_encode(file.substr(start, slash - start));
+    if (start > 0) path.push_back('/');
+    path.append(url_encode(file.substr(start, slash - start)));
     start = slash + 1;
   }
   return fmt::format("{}/{}/resolve/main/{}", endpoint, repository, path);
