@@ -23,7 +23,7 @@ describe('pull faults', { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     registry = await startRegistry();
-    model = await publishStories(`localhost:${registry.port}/test/stories:v1`);
+    model = await publishStories(registry.url, 'test/stories', 'v1');
     proxy = await startProxy(registry.port);
     ref = `localhost:${proxy.port}/test/stories:v1`;
   });

@@ -148,17 +148,6 @@ export function makeHome() {
   return { dir, home, license, template };
 }
 
-/**
- * Packages stories260K (licence, template) in a scratch home and pushes it as
- * REF (plain HTTP); returns {digest: manifest digest, gguf: the GGUF blob's digest}.
- */
-export async function publishStories(ref) {
-  const { home, license, template } = makeHome();
-  await genstackOk(['package', '--gguf', MODEL_PATH, '--license', license, '--chat-template', template, ref], { home });
-  const digest = lastLine(await genstackOk(['push', ref, '--insecure'], { home }));
-  return { digest, gguf: sha256(readFileSync(MODEL_PATH)) };
-}
-
 /** Blob files in a store: {complete: [hex...], partial: [names...], other: [names...]}. */
 export function storeBlobs(home) {
   const dir = path.join(home, 'models', 'blobs', 'sha256');
@@ -397,6 +386,22 @@ export function modelSpecArtifact(layers, { architecture = 'llama', parameterCou
     layers: descriptors,
   };
   return { config, manifest, blobs };
+}
+
+/**
+ * Pushes stories260K (with a licence and a chat template) as a model-spec
+ * artifact to registryUrl's REPO:TAG by plain HTTP, without genstack (the
+ * pull tests need no working push); returns {digest: manifest digest, gguf}.
+ */
+export async function publishStories(registryUrl, repo, tag) {
+  const art = modelSpecArtifact([
+    { mediaType: MEDIA.gguf, bytes: readFileSync(MODEL_PATH) },
+    { mediaType: MEDIA.license, bytes: Buffer.from('MIT License\n') },
+    { mediaType: MEDIA.template, bytes: Buffer.from('{{ messages[0].content }}') },
+  ]);
+  for (const bytes of art.blobs.values()) await pushBlob(registryUrl, repo, bytes);
+  const digest = await pushManifest(registryUrl, repo, tag, art.manifest);
+  return { digest, gguf: sha256(readFileSync(MODEL_PATH)), manifest: art.manifest };
 }
 
 /** Writes an artifact as an OCI image layout (oci-layout, index.json, blobs/sha256/*) tagged `tag`. */

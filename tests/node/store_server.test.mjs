@@ -25,7 +25,7 @@ describe('server: /api/pull, /api/tags, /api/generate, /api/delete', { skip, tim
   before(async () => {
     registry = await startRegistry();
     ref = `localhost:${registry.port}/test/stories:v1`;
-    ({ digest } = await publishStories(ref));
+    ({ digest } = await publishStories(registry.url, 'test/stories', 'v1'));
     ({ home } = makeHome());
     server = await startServer({ args: ['--ctx', '512'], env: { GENSTACK_HOME: home, GENSTACK_RETRY_BASE_MS: '50' } });
   });
