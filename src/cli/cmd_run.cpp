@@ -10,6 +10,7 @@
 
 #include "cli/chat.h"
 #include "cli/commands.h"
+#include "cli/model_ref.h"
 #include "cli/options.h"
 #include "engine/generator.h"
 #include "server/model_manager.h"
@@ -44,7 +45,7 @@ std::optional<RemoteModel> find_server(const RunArgs& args) {
   }
   auto endpoint = parse_base_url(url);
   if (!endpoint.ok()) return std::nullopt;
-  RemoteModel remote{*endpoint, "", server::model_id_from_path(args.model)};
+  RemoteModel remote{*endpoint, "", model_display_id(args.model)};
   if (const char* key = std::getenv("GENSTACK_API_KEY")) remote.api_key = key;
   auto probe =
       http_get(remote.endpoint, "/v1/models/" + remote.id, remote.api_key, std::chrono::milliseconds(300));
@@ -68,11 +69,10 @@ int run(const RunArgs& args) {
     const Status status = remote_complete(*remote, prompt, generation_args(args));
     return status.ok() ? 0 : fail(status);
   }
-  if (!std::filesystem::exists(args.model)) {
-    return fail(Error("no model file '{}', and no running server serves a model of that name", args.model));
-  }
+  auto model_path = resolve_model(args.model, true);
+  if (!model_path.ok()) return fail(model_path.status());
   if (interactive) {
-    auto loaded = load_engine(args.engine, args.model);
+    auto loaded = load_engine(args.engine, model_path->string());
     if (!loaded.ok()) return fail(loaded.status());
     const Status status = local_chat(*loaded, generation_args(args));
     return status.ok() ? 0 : fail(status);
@@ -81,7 +81,7 @@ int run(const RunArgs& args) {
   if (!args.prompt_given) {
     prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
-  auto loaded = load_engine(args.engine, args.model);
+  auto loaded = load_engine(args.engine, model_path->string());
   if (!loaded.ok()) return fail(loaded.status());
   Engine& engine = *loaded;
   const Tokenizer& tokenizer = engine.model->tokenizer();
@@ -114,7 +114,9 @@ Runner add_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run",
                                      "Generate text from a prompt (stdin when piped; interactive chat on a "
                                      "terminal); uses a running server when one serves the model");
-  cmd->add_option("model", args->model, "GGUF model file, or the id of a model a running server serves")
+  cmd->add_option(
+         "model", args->model,
+         "GGUF model file, a store reference (ai/smollm2), or the id of a model a running server serves")
       ->required();
   cmd->add_option("prompt", args->prompt, "prompt text")->each([args](const std::string&) {
     args->prompt_given = true;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/model_ref.h"
 #include "cli/options.h"
 #include "server/generation_params.h"
 #include "server/serve.h"
@@ -25,11 +26,11 @@ int serve(ServeArgs& args) {
   server::ServeOptions& o = args.options;
   for (const std::string& m : args.models) {
     const size_t eq = m.find('=');
-    if (eq != std::string::npos && eq > 0) {
-      o.models.push_back({m.substr(0, eq), m.substr(eq + 1)});
-    } else {
-      o.models.push_back({server::model_id_from_path(m), m});
-    }
+    const bool named = eq != std::string::npos && eq > 0;
+    const std::string model = named ? m.substr(eq + 1) : m;
+    auto path = resolve_model(model, false);
+    if (!path.ok()) return fail(path.status());
+    o.models.push_back({named ? m.substr(0, eq) : model_display_id(model), path->string()});
   }
   auto kv = parse_kv_type(args.kv_type);
   if (!kv.ok()) return fail(kv.status());
@@ -52,7 +53,9 @@ int serve(ServeArgs& args) {
 Runner add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs");
-  cmd->add_option("models", args->models, "GGUF files to serve (id = file name without .gguf; or ID=PATH)")
+  cmd->add_option("models", args->models,
+                  "GGUF files or store references to serve (id = file name without .gguf, or the reference "
+                  "as ai/smollm2:latest; or ID=MODEL)")
       ->required();
   server::ServeOptions& o = args->options;
   auto& s = o.manager.scheduler;

@@ -24,6 +24,15 @@ Runner add_gguf_command(CLI::App& app);
 Runner add_quantize_command(CLI::App& app);
 Runner add_convert_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
+// The model store (cmd_store.cpp).
+Runner add_package_command(CLI::App& app);
+Runner add_list_command(CLI::App& app);
+Runner add_rm_command(CLI::App& app);
+Runner add_tag_command(CLI::App& app);
+Runner add_inspect_command(CLI::App& app);
+Runner add_df_command(CLI::App& app);
+Runner add_prune_command(CLI::App& app);
+Runner add_scan_command(CLI::App& app);
 
 // Prints "genstack: error: <message>" on one line to stderr; returns 1.
 int fail(const Status& status);

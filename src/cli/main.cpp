@@ -35,6 +35,14 @@ int main(int argc, char** argv) {
   add(gs::cli::add_quantize_command);
   add(gs::cli::add_convert_command);
   add(gs::cli::add_serve_command);
+  add(gs::cli::add_package_command);
+  add(gs::cli::add_list_command);
+  add(gs::cli::add_rm_command);
+  add(gs::cli::add_tag_command);
+  add(gs::cli::add_inspect_command);
+  add(gs::cli::add_df_command);
+  add(gs::cli::add_prune_command);
+  add(gs::cli::add_scan_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -28,7 +28,10 @@ ModelManager::~ModelManager() { unload_all(); }
 const ModelSpec* ModelManager::find(std::string_view id) const {
   const std::string_view bare = strip_latest(id);
   for (const ModelSpec& spec : specs_) {
-    if (spec.id == id || spec.id == bare || spec.path == id) return &spec;
+    // A store model is served as "ai/smollm2:latest" and answers to "ai/smollm2" too.
+    const bool untagged_latest = spec.id.size() == id.size() + 7 && spec.id.rfind(id, 0) == 0 &&
+                                 std::string_view(spec.id).substr(id.size()) == ":latest";
+    if (spec.id == id || spec.id == bare || spec.path == id || untagged_latest) return &spec;
   }
   return nullptr;
 }
