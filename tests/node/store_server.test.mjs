@@ -86,6 +86,8 @@ describe('server: /api/pull, /api/tags, /api/generate, /api/delete', { skip, tim
     const last = JSON.parse(body.trim().split('\n').pop());
     assert.ok(r.status >= 400 || last.error, `an error status or an error event: ${r.status} ${body}`);
     assert.equal(typeof last.error, 'string', `the error is a string: ${body}`);
+    assert.doesNotMatch(last.error, /no route/i, 'the route exists');
+    assert.match(last.error, /test\/none|v9|manifest|not found|unknown/i, `the error is about the model: ${last.error}`);
     assert.ok(!body.includes('"success"'));
   });
 
