@@ -305,6 +305,36 @@ export async function startProxy(upstreamPort, { rule = () => undefined } = {}) 
   return Object.assign(proxy, { port, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, stop });
 }
 
+/**
+ * A proxy rule that makes the registry behind it demand bearer tokens the
+ * way Docker Hub does: 401 + `WWW-Authenticate: Bearer realm=PROXY/token,
+ * service, scope` without `Authorization: Bearer TOKEN`; GET /token answers
+ * {"token"} (only to Basic USER:PASSWORD when a user is set). Token requests
+ * log their scope and Basic credentials in the entry.
+ */
+export function bearerRule(proxy, { user, password, token = 'test-token-1' } = {}) {
+  const basic = user ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : null;
+  return (req, entry) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/token') {
+      entry.scope = url.searchParams.get('scope');
+      entry.basic = req.headers.authorization ?? null;
+      if (basic && req.headers.authorization !== basic) {
+        return { status: 401, body: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }) };
+      }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, expires_in: 300 }) };
+    }
+    if (req.headers.authorization === `Bearer ${token}`) return undefined;
+    const repo = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+    const scope = repo ? `,scope="repository:${repo}:pull"` : '';
+    return {
+      status: 401,
+      headers: { 'www-authenticate': `Bearer realm="${proxy.url}/token",service="test-registry"${scope}` },
+      body: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }),
+    };
+  };
+}
+
 /** Blob downloads in a proxy log: GET /v2/<name>/blobs/sha256:... */
 export const blobGets = (log) => log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:[0-9a-f]{64}$/.test(e.url));
 /** Blob upload starts in a proxy log: POST /v2/<name>/blobs/uploads/ (not cross-repository mounts). */
