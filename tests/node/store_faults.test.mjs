@@ -101,6 +101,17 @@ describe('pull faults', { skip, timeout: 600_000 }, () => {
     assert.deepEqual(badBlobs(home), []);
   });
 
+  test('a blob redirect (307, as registries on object storage answer) is followed', async () => {
+    const start = fresh();
+    proxy.rule = (req) => (req.method === 'GET' && digestOfUrl(req.url) && !req.url.includes('?')
+      ? { status: 307, headers: { location: `${proxy.url}${req.url}?redirected=1` }, body: '' } : undefined);
+    const { home } = makeHome();
+    assert.equal(lastLine(await genstackOk(['pull', ref, '--insecure'], { home, timeout: BOUND_MS })), model.digest);
+    const followed = proxy.log.slice(start).filter((e) => e.url.endsWith('?redirected=1') && e.status === 200);
+    assert.equal(followed.length, 4, 'config and three layers fetched at the redirect target');
+    assert.deepEqual(badBlobs(home), []);
+  });
+
   test('a corrupted blob is refused and nothing enters the store', async () => {
     fresh();
     proxy.rule = (req) => (digestOfUrl(req.url) === model.gguf && req.method === 'GET' ? { flipAt: 1000 } : undefined);

@@ -478,10 +478,11 @@ export function skopeo(args, { timeout = CLI_TIMEOUT_MS } = {}) {
  *                              X-Linked-Size and X-Linked-Etag like LFS files on the Hub.
  * repos: {'org/repo': {'file.gguf': Buffer, ...}}. rule(req, entry) as startProxy
  * ({status} or {cutAfter}) applies to file downloads. log: {method, url, range, status, bytes}.
+ * hf.redirect = true answers /resolve/ with a 302 to /cdn/ORG/REPO/resolve/main/FILE?cdn=1.
  */
 export async function startHfStandIn(repos, { rule = () => undefined } = {}) {
   const log = [];
-  const hf = { log, rule, repos };
+  const hf = { log, rule, repos, redirect: false };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     const entry = { method: req.method, url: req.url, range: req.headers.range ?? null, auth: req.headers.authorization ?? null, status: 0, bytes: 0 };
@@ -504,9 +505,13 @@ export async function startHfStandIn(repos, { rule = () => undefined } = {}) {
         sha: 'a'.repeat(40), tags: ['gguf'], library_name: 'gguf', siblings,
       }), { 'content-type': 'application/json' });
     }
-    const file = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(url.pathname);
+    const file = /^(?:\/cdn)?\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(url.pathname);
     const bytes = file && hf.repos[decodeURIComponent(file[1])]?.[decodeURIComponent(file[2])];
     if (!bytes) return reply(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
+    // Like the Hub for LFS files: a 302 to a CDN URL (here /cdn/ on this server).
+    if (hf.redirect && !url.searchParams.has('cdn')) {
+      return reply(302, '', { location: `${hf.url}/cdn${url.pathname}?cdn=1`, 'x-linked-size': String(bytes.length) });
+    }
     const fault = hf.rule(req, entry) ?? {};
     if (fault.status) return reply(fault.status, 'injected');
     const etag = `"${sha256(bytes).slice(7)}"`;

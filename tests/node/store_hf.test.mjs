@@ -117,4 +117,30 @@ describe('Hugging Face pulls', { skip, timeout: 600_000 }, () => {
     const info = JSON.parse(await genstackOk(['inspect', 'hf.co/testorg/tiny-GGUF:Q8_0'], { home, env }));
     assert.deepEqual(readFileSync(info.gguf), model);
   });
+
+  test('a 302 to a CDN (as the Hub does for LFS files) is followed, also when resuming', async () => {
+    const { home } = makeHome();
+    const start = hf.log.length;
+    hf.redirect = true;
+    let cuts = 0;
+    hf.rule = (req) => (req.method === 'GET' && cuts++ === 0 ? { cutAfter: 300_000 } : undefined);
+    try {
+      const first = await genstack(['pull', 'hf.co/testorg/tiny-GGUF:Q8_0'], { home, env, timeout: BOUND_MS });
+      if (first.code !== 0) await genstackOk(['pull', 'hf.co/testorg/tiny-GGUF:Q8_0'], { home, env });
+    } finally {
+      hf.redirect = false;
+      hf.rule = () => undefined;
+    }
+    const cdn = hf.log.slice(start).filter((e) => e.method === 'GET' && e.url.startsWith('/cdn/'));
+    assert.ok(cdn.some((e) => /^bytes=[1-9]/.test(e.range ?? '') && e.status === 206), `resumed at the CDN: ${JSON.stringify(cdn)}`);
+    const info = JSON.parse(await genstackOk(['inspect', 'hf.co/testorg/tiny-GGUF:Q8_0'], { home, env }));
+    assert.deepEqual(readFileSync(info.gguf), model);
+  });
+
+  test('run of a model not in the store pulls it first', async () => {
+    const { home } = makeHome();
+    const text = await genstackOk(['run', 'hf.co/testorg/tiny-GGUF:Q8_0', PROMPT, ...RUN_FLAGS], { home, env });
+    assert.equal(text, expected);
+    assert.ok(storeBlobs(home).complete.includes(sha256(model).slice(7)), 'and keeps it in the store');
+  });
 });
