@@ -93,6 +93,8 @@ void ApiServer::handle(http::Request request, std::shared_ptr<http::ResponseWrit
   if (path == "/api/tags" && get) return ollama_tags(w, false);
   if (path == "/api/ps" && get) return ollama_tags(w, true);
   if (path == "/api/show" && post) return ollama_show(request, w);
+  if (path == "/api/pull" && post) return ollama_pull(request, w);
+  if (path == "/api/delete" && request.method == "DELETE") return ollama_delete(request, w);
   if (path == "/api/version" && get) return send_json(w, {{"version", GENSTACK_VERSION}});
   send_error(w,
              ApiError{404, fmt::format("no route for {} {}", request.method, path), "invalid_request_error",

@@ -49,6 +49,12 @@ class ApiServer {
   void ollama_generate(const http::Request& request, const Writer& w, bool chat);
   void ollama_tags(const Writer& w, bool running);
   void ollama_show(const http::Request& request, const Writer& w);
+  struct StoreRequest;  // a store route's body and the reference it names
+  std::optional<StoreRequest> parse_store_request(const http::Request& request, const Writer& w,
+                                                  std::string_view endpoint);
+  void ollama_pull(const http::Request& request, const Writer& w);
+  void ollama_delete(const http::Request& request, const Writer& w);
+  static void append_store_models(boost::json::array& models);
   void metrics(const Writer& w);
 
   ModelManager& models_;

@@ -98,6 +98,7 @@ void ApiServer::ollama_tags(const Writer& w, bool running) {
     }
     models.push_back(std::move(entry));
   }
+  if (!running) append_store_models(models);
   send_json(w, {{"models", models}});
 }
 
