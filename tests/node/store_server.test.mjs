@@ -75,6 +75,21 @@ describe('server: /api/pull, /api/tags, /api/generate, /api/delete', { skip, tim
     assert.equal(r.json.done, true);
   });
 
+  test('genstack serve REF serves a stored model', async () => {
+    const stored = await startServer({ models: [ref], args: ['--ctx', '512'], env: { GENSTACK_HOME: home } });
+    try {
+      const ids = (await getURL(stored.baseURL, '/v1/models')).json.data.map((m) => m.id);
+      assert.equal(ids.length, 1, `one model: ${ids}`);
+      const r = await postJSON(stored.baseURL, '/api/generate', {
+        model: ids[0], prompt: 'Once upon a time', stream: false, options: { temperature: 0, num_predict: 16 },
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(r.json.response.length > 0);
+    } finally {
+      await stored.stop();
+    }
+  });
+
   test('a failing pull streams an error', async () => {
     const r = await fetch(`${server.baseURL}/api/pull`, {
       method: 'POST',
