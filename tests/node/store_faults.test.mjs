@@ -94,6 +94,8 @@ describe('pull faults', { skip, timeout: 600_000 }, () => {
     child.kill('SIGKILL');
     await pulling;
     proxy.rule = () => undefined;
+    assert.ok(storeBlobs(home).partial.length >= 1, 'the killed pull left its .partial');
+    await genstackOk(['df'], { home }); // the store stays usable mid-download
     await genstackOk(['pull', ref, '--insecure'], { home });
     const ranged = ggufGets(proxy.log.slice(start)).filter((e) => /^bytes=[1-9]/.test(e.range ?? ''));
     assert.ok(ranged.length > 0, 'the second pull sent a Range request');

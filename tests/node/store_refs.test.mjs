@@ -94,6 +94,11 @@ describe('malicious manifests', { skip, timeout: 300_000 }, () => {
     await assertRefused('image', 'unknown config media type', /media ?type|config|unknown|unsupported|not a model/i);
   });
 
+  test('a GGUF layer that is not a GGUF file is refused (structural checks before the model is usable)', async () => {
+    await pushManifest(registry.url, 'bad/m', 'notgguf', manifestWith([{ mediaType: MEDIA.gguf, ...layer }]));
+    await assertRefused('notgguf', 'not a GGUF', /gguf|magic|structur|invalid|truncated/i);
+  });
+
   // The registry itself refuses such manifests, so the proxy serves them.
   for (const [i, [what, digest]] of [
     ['a path-like digest', 'sha256:../../../../../../tmp/evil'],

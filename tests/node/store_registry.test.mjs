@@ -8,8 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   MEDIA, MODEL_PATH, PROMPT, RUN_FLAGS, cleanup, genstackOk, lastLine, listedTags, makeHome, missingTools,
-  modelSpecArtifact, mounts, sha256, skopeo, startProxy, startRegistry, storeBlobs, tempDir, uploadData,
-  uploadStarts, writeOciLayout,
+  modelSpecArtifact, mounts, pushBlob, pushManifest, sha256, skopeo, startProxy, startRegistry, storeBlobs, tempDir,
+  uploadData, uploadStarts, writeOciLayout,
 } from './store_harness.mjs';
 
 const skip = missingTools({ skopeo: true }) ?? false;
@@ -143,5 +143,34 @@ describe('model store and a registry', { skip, timeout: 600_000 }, () => {
     assert.equal(info.config?.config?.gguf?.architecture, 'llama', 'the config as skopeo pushed it');
     const text = await genstackOk(['run', theirs, PROMPT, ...RUN_FLAGS], { home });
     assert.equal(text, expected);
+  });
+
+  test('other manifest flavours: Docker schema 2 media type, CNCF ModelPack artifact', async () => {
+    const gguf = readFileSync(MODEL_PATH);
+    const docker = modelSpecArtifact([{ mediaType: MEDIA.gguf, bytes: gguf }]);
+    for (const bytes of docker.blobs.values()) await pushBlob(registry.url, 'flavour/docker', bytes);
+    const dockerType = 'application/vnd.docker.distribution.manifest.v2+json';
+    const dockerDigest = await pushManifest(registry.url, 'flavour/docker', 'v1', { ...docker.manifest, mediaType: dockerType }, dockerType);
+
+    const config = Buffer.from(JSON.stringify({
+      descriptor: { name: 'stories', family: 'llama', createdAt: '2025-01-01T00:00:00Z' },
+      config: { architecture: 'transformer', format: 'gguf', paramSize: '292.80K', precision: 'F32' },
+      modelfs: { type: 'layers', diffIds: [sha256(gguf)] },
+    }));
+    const weights = await pushBlob(registry.url, 'flavour/modelpack', gguf);
+    const cfg = await pushBlob(registry.url, 'flavour/modelpack', config);
+    const packDigest = await pushManifest(registry.url, 'flavour/modelpack', 'v1', {
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+      config: { mediaType: 'application/vnd.cncf.model.config.v1+json', ...cfg },
+      layers: [{ mediaType: 'application/vnd.cncf.model.weight.v1.gguf', ...weights }],
+    });
+    for (const [name, digest] of [['flavour/docker', dockerDigest], ['flavour/modelpack', packDigest]]) {
+      const { home } = makeHome();
+      const theirs = `localhost:${registry.port}/${name}:v1`;
+      assert.equal(lastLine(await genstackOk(['pull', theirs, '--insecure'], { home })), digest, name);
+      assert.equal(await genstackOk(['run', theirs, PROMPT, ...RUN_FLAGS], { home }), expected, name);
+    }
   });
 });
