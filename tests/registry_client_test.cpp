@@ -32,6 +32,7 @@ class FakeRegistry {
   bool ignore_range = false;
   std::string wrong_manifest_digest;
   std::string layer_override;  // served instead of the real layer bytes
+  std::string hf_file;         // what the fake hub serves as m-Q4_K_M.gguf
   std::string hf_token_seen;
   std::atomic<int> requests{0}, token_requests{0};
   std::mutex mutex;
@@ -110,7 +111,7 @@ class FakeRegistry {
     // HF redirects LFS files to its CDN; the client must follow.
     if (r.path == "/org/repo/resolve/main/m-Q4_K_M.gguf")
       return w->send(302, "text/plain", "", {{"Location", "/cdn/q4"}});
-    if (r.path == "/cdn/q4") return send_ranged(r, w, artifact.layer);
+    if (r.path == "/cdn/q4") return send_ranged(r, w, hf_file);
     w->send(404, "application/json", R"({"error":"Repository not found"})");
   }
 
@@ -273,6 +274,9 @@ TEST_F(RegistryClient, PullByDigestChecksTheContent) {
 TEST_F(RegistryClient, HuggingFacePullPicksTheQuantizationAndFollowsRedirects) {
   ::setenv("HF_ENDPOINT", fake_.url().c_str(), 1);
   ::setenv("HF_TOKEN", "hf_secret", 1);
+  std::ifstream model(test::shared_path("models/stories260K.gguf"), std::ios::binary);
+  fake_.hf_file.assign(std::istreambuf_iterator<char>(model), {});
+  ASSERT_FALSE(fake_.hf_file.empty());
   auto ref = store::parse_reference("hf.co/org/repo");
   ASSERT_TRUE(ref.ok()) << ref.error();
   auto manifest = pull(*store_, *ref, options_);
@@ -280,7 +284,7 @@ TEST_F(RegistryClient, HuggingFacePullPicksTheQuantizationAndFollowsRedirects) {
   ::unsetenv("HF_TOKEN");
   ASSERT_TRUE(manifest.ok()) << manifest.error();
   ASSERT_EQ(manifest->gguf_layers().size(), 1u);
-  EXPECT_EQ(manifest->gguf_layers()[0]->digest, layer_digest());
+  EXPECT_EQ(manifest->gguf_layers()[0]->digest, store::sha256_digest(fake_.hf_file));
   EXPECT_EQ(fake_.hf_token_seen, "Bearer hf_secret");
   auto tagged = store::parse_reference("hf.co/org/repo:Q4_K_M");
   ASSERT_TRUE(tagged.ok());

@@ -1,5 +1,11 @@
 #include "cli/model_ref.h"
 
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "registry/progress.h"
+#include "registry/registry.h"
 #include "server/model_manager.h"
 #include "store/reference.h"
 #include "store/store.h"
@@ -15,6 +21,13 @@ bool looks_like_path(std::string_view arg) {
          (arg.size() > 5 && arg.substr(arg.size() - 5) == ".gguf");
 }
 
+// `run` has no --insecure: like Docker, registries on the loopback interface
+// are reached over plain HTTP; every other one over HTTPS.
+bool loopback_registry(std::string_view host) {
+  host = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
+}
+
 }  // namespace
 
 Result<fs::path> resolve_model(std::string_view arg, bool pull_if_missing) {
@@ -26,9 +39,16 @@ Result<fs::path> resolve_model(std::string_view arg, bool pull_if_missing) {
   auto path = model_store->gguf_path(ref);
   if (path.ok()) return path;
   if (path.error().find("not found in the store") == std::string::npos) return path.status();
-  // The registry client wires the pull in here; until then, say what to do.
-  (void)pull_if_missing;
-  return Error("model {} not found locally; run genstack pull {}", ref.display(), arg);
+  if (!pull_if_missing) return Error("model {} not found locally; run genstack pull {}", ref.display(), arg);
+  registry::TransferOptions options;
+  options.home = store::Store::default_home();
+  options.insecure = loopback_registry(ref.registry);
+  options.progress = registry::progress_printer(stderr, ::isatty(STDERR_FILENO) == 1);
+  GS_RETURN_IF_ERROR(registry::pull(*model_store, ref, options)
+                         .status()
+                         .with_context(fmt::format("model {} is not in the local store and pulling it failed",
+                                                   ref.display())));
+  return model_store->gguf_path(ref);
 }
 
 std::string model_display_id(std::string_view arg) {

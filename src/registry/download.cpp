@@ -93,6 +93,8 @@ Result<Downloaded> download_resumable(Session& session, const DownloadSpec& spec
     if (spec.on_progress) spec.on_progress(file.size(), total);
     return Downloaded{file.size(), file.digest()};
   }
+  // The starting point (what a resume already has) lets progress show the speed of this transfer.
+  if (spec.on_progress) spec.on_progress(file.size(), total);
   Status write_error;
   auto last_report = std::chrono::steady_clock::now();
   for (int range_retries = 0;; ++range_retries) {

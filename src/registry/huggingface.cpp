@@ -12,6 +12,7 @@
 #include "registry/download.h"
 #include "registry/session.h"
 #include "store/digest.h"
+#include "store/package.h"
 
 namespace gs::registry {
 namespace {
@@ -127,30 +128,6 @@ Result<store::Descriptor> download_file(Session& session, store::Store& store, c
   return store::Descriptor{std::string(store::media::kGguf), got.digest, got.size, {}};
 }
 
-// A model-spec artifact around GGUF blobs already in the store. Interim: the
-// config carries the format and file list only, until the store's packager
-// (which reads the GGUF metadata) is wired in.
-Result<store::Manifest> package_hf_model(store::Store& store, const std::vector<store::Descriptor>& layers) {
-  boost::json::array diff_ids, layer_json;
-  uint64_t size = 0;
-  for (const auto& layer : layers) {
-    diff_ids.push_back(boost::json::string(layer.digest));
-    layer_json.push_back({{"mediaType", layer.media_type}, {"digest", layer.digest}, {"size", layer.size}});
-    size += layer.size;
-  }
-  const std::string config = boost::json::serialize(
-      boost::json::object{{"config", {{"format", "gguf"}, {"size", std::to_string(size)}}},
-                          {"rootfs", {{"type", "rootfs"}, {"diff_ids", diff_ids}}}});
-  GS_ASSIGN_OR_RETURN(std::string config_digest, store.put_blob(config));
-  const std::string manifest = boost::json::serialize(boost::json::object{
-      {"schemaVersion", 2},
-      {"mediaType", store::media::kOciManifest},
-      {"config",
-       {{"mediaType", store::media::kModelConfig}, {"digest", config_digest}, {"size", config.size()}}},
-      {"layers", layer_json}});
-  return store::parse_manifest(manifest);
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> pick_gguf_files(const std::vector<std::string>& files,
@@ -215,7 +192,12 @@ Result<store::Manifest> pull_huggingface(store::Store& store, const store::Refer
     layers.push_back(std::move(layer));
   }
   if (options.progress) options.progress(Progress::step("verifying sha256 digest"));
-  GS_ASSIGN_OR_RETURN(store::Manifest manifest, package_hf_model(store, layers));
+  // The store's packager checks the GGUF structurally and fills the config from
+  // its metadata. It copies its inputs in, so the committed blobs are copied onto
+  // themselves: one extra write, the price of one packaging path.
+  store::PackageInputs inputs;
+  for (const auto& layer : layers) inputs.gguf_files.push_back(store.blob_path(layer.digest));
+  GS_ASSIGN_OR_RETURN(store::Manifest manifest, store::package_model(store, inputs));
   store::Reference tagged = ref;
   tagged.tag = quantization;
   GS_RETURN_IF_ERROR(store.tag(tagged, manifest));
