@@ -59,7 +59,8 @@ export async function startServer({ args = [], models = [MODEL_PATH], env = {} }
   }
   for (const m of models) {
     const file = m.includes('=') ? m.slice(m.indexOf('=') + 1) : m;
-    if (!existsSync(file)) throw new Error(`model not found: ${file} (set GENSTACK_SHARED_DIR)`);
+    // Model store references (not .gguf paths) are the server's to resolve.
+    if (file.endsWith('.gguf') && !existsSync(file)) throw new Error(`model not found: ${file} (set GENSTACK_SHARED_DIR)`);
   }
   const argv = ['serve', ...models, '--port', '0', ...args];
   const proc = spawn(BINARY, argv, {
