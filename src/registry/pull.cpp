@@ -169,10 +169,13 @@ Result<store::Manifest> pull(store::Store& store, const store::Reference& ref,
   // Digests prove the bytes are what the manifest names, not that they are a
   // usable model: the GGUF structure is checked before the reference exists.
   for (const store::Descriptor* layer : manifest.gguf_layers()) {
-    GS_RETURN_IF_ERROR(
-        store::scan_gguf_file(store.blob_path(layer->digest))
-            .status()
-            .with_context(fmt::format("{} is not a usable model (layer {})", ref.display(), layer->digest)));
+    const Status usable = store::scan_gguf_file(store.blob_path(layer->digest)).status();
+    if (!usable.ok()) {
+      // Nothing unusable stays behind (unless another model already uses it).
+      for (const store::Descriptor& blob : blobs) (void)store.discard_blob(blob.digest);
+      return usable.with_context(
+          fmt::format("{} is not a usable model (layer {})", ref.display(), layer->digest));
+    }
   }
   report(options, Progress::step("writing manifest"));
   GS_RETURN_IF_ERROR(store.tag(ref, manifest));

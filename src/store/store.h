@@ -114,6 +114,9 @@ class Store {
   std::vector<ModelEntry> list() const;
   // Removes the tag; blobs no other model uses are deleted.
   Status remove(const Reference& ref);
+  // Deletes a blob no model in the index uses (a pulled layer that failed
+  // its checks); a blob some model uses stays.
+  Status discard_blob(std::string_view digest);
   Result<DiskUsage> disk_usage() const;
   Result<DiskUsage> prune();  // deletes unreferenced blobs and stale partials; what was freed
   // The GGUF file to load for `ref`: the first GGUF layer's blob path.

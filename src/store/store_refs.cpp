@@ -2,6 +2,8 @@
 // whose entries carry the reference name), tags, removal by reference count,
 // disk usage and prune.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -197,6 +199,18 @@ Status Store::remove(const Reference& ref) {
     if (!keep.count(d)) ::unlink(blob_path(d).c_str());
   }
   return internal::sync_directory(blob_path(*candidates.begin()).parent_path());
+}
+
+Status Store::discard_blob(std::string_view digest) {
+  GS_RETURN_IF_ERROR(check_digest(digest));
+  GS_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(root_ / "lock"));
+  GS_ASSIGN_OR_RETURN(Index index, load_index(root_));
+  GS_ASSIGN_OR_RETURN(std::set<std::string> keep, referenced_blobs(*this, index));
+  if (keep.count(std::string(digest))) return Status::Ok();
+  if (::unlink(blob_path(digest).c_str()) != 0 && errno != ENOENT) {
+    return Error("cannot delete blob {}: {}", digest, std::strerror(errno));
+  }
+  return internal::sync_directory(blob_path(digest).parent_path());
 }
 
 Result<DiskUsage> Store::disk_usage() const {
