@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what genstack needs (Debian 12 packages), builds it, and runs the
-# main job: generate text with a model.
-#   scripts/install.sh [MODEL.gguf] [PROMPT]   # install, build, run
+# main job: pull a model and chat with it.
+#   scripts/install.sh [MODEL] [PROMPT]   # install, build, pull ai/smollm2 (or MODEL: a store
+#                                         # reference or a .gguf path) and chat (a TTY) or complete PROMPT
 #   scripts/install.sh --deps-only              # install packages only (Debian, and npm ci in tests/node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,18 @@ fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target genstack
 
-model="${1:-../shared/models/stories260K.gguf}"
+genstack=./build/src/genstack
+# The default model is Docker Hub's ai/smollm2 (pulled into ~/.genstack on
+# first use); any store reference or local GGUF path works the same.
+model="${1:-ai/smollm2}"
+if [[ $# -eq 0 ]] && ! $genstack pull ai/smollm2; then
+  model=../shared/models/stories260K.gguf
+  echo "could not pull ai/smollm2 (offline?); running $model instead" >&2
+fi
+if [[ $# -lt 2 && -t 0 && -t 1 ]]; then
+  echo "genstack run $model   (interactive chat; /bye ends it)" >&2
+  exec $genstack run "$model"
+fi
 prompt="${2:-Once upon a time}"
 echo "genstack run $model \"$prompt\"" >&2
-./build/src/genstack run "$model" "$prompt" -n 64
+$genstack run "$model" "$prompt" -n 64
