@@ -14,14 +14,10 @@
 #include <openssl/evp.h>
 #include <boost/json.hpp>
 
+#include "core/ascii.h"
+
 namespace gs::registry {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 void skip_spaces(std::string_view s, size_t& i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
@@ -126,7 +122,7 @@ Result<Challenge> parse_challenge(std::string_view header) {
   const size_t start = i;
   while (i < header.size() && is_token_char(header[i])) ++i;
   if (i == start) return Error("malformed WWW-Authenticate header: no scheme");
-  Challenge challenge{lower(header.substr(start, i - start)), {}};
+  Challenge challenge{ascii_lower(header.substr(start, i - start)), {}};
   while (i < header.size()) {
     skip_spaces(header, i);
     if (i < header.size() && header[i] == ',') {
@@ -136,7 +132,7 @@ Result<Challenge> parse_challenge(std::string_view header) {
     const size_t key_start = i;
     while (i < header.size() && is_token_char(header[i]) && header[i] != '=') ++i;
     if (i == key_start) return Error("malformed WWW-Authenticate header near position {}", i);
-    const std::string key = lower(header.substr(key_start, i - key_start));
+    const std::string key = ascii_lower(header.substr(key_start, i - key_start));
     skip_spaces(header, i);
     if (i >= header.size() || header[i] != '=')
       return Error("malformed WWW-Authenticate parameter '{}'", key);

@@ -1,4 +1,5 @@
 #include "registry/huggingface.h"
+#include "core/ascii.h"
 
 #include <algorithm>
 #include <cctype>
@@ -17,19 +18,13 @@
 namespace gs::registry {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // `quant` occurs in the file's base name with no letter, digit or '_' glued to either side.
 bool names_quantization(std::string_view file, std::string_view quant) {
   const std::string base =
-      lower(file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1));
-  const std::string q = lower(quant);
+      ascii_lower(file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1));
+  const std::string q = ascii_lower(quant);
   for (size_t at = base.find(q); at != std::string::npos; at = base.find(q, at + 1)) {
     const bool left = at == 0 || !is_name_char(base[at - 1]);
     const bool right = at + q.size() >= base.size() || !is_name_char(base[at + q.size()]);
@@ -135,7 +130,7 @@ Result<std::vector<std::string>> pick_gguf_files(const std::vector<std::string>&
   static const std::regex kShard(R"((.*)-(\d{5})-of-(\d{5})\.gguf)", std::regex::icase);
   std::map<std::string, std::vector<std::string>> sets;  // shard-set prefix (or the file) -> files
   for (const std::string& file : files) {
-    const std::string l = lower(file);
+    const std::string l = ascii_lower(file);
     if (!l.ends_with(".gguf") || l.find("mmproj") != std::string::npos) continue;
     if (!names_quantization(file, quantization)) continue;
     std::smatch m;
@@ -144,7 +139,7 @@ Result<std::vector<std::string>> pick_gguf_files(const std::vector<std::string>&
   if (sets.empty()) {
     std::string available;
     for (const std::string& f : files) {
-      if (lower(f).ends_with(".gguf")) available += (available.empty() ? "" : ", ") + f;
+      if (ascii_lower(f).ends_with(".gguf")) available += (available.empty() ? "" : ", ") + f;
     }
     return Error("no {} GGUF file in the repository{}", quantization,
                  available.empty() ? " (it has no .gguf files)" : " (it has: " + available + ")");
