@@ -1,5 +1,4 @@
 #include "registry/huggingface.h"
-#include "core/ascii.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "core/ascii.h"
 #include "registry/download.h"
 #include "registry/session.h"
 #include "store/digest.h"
