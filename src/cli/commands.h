@@ -20,6 +20,8 @@ Runner add_gguf_command(CLI::App& app);
 Runner add_quantize_command(CLI::App& app);
 Runner add_convert_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
+Runner add_gateway_command(CLI::App& app);
+Runner add_keys_command(CLI::App& app);
 
 // Prints "genstack: error: <message>" on one line to stderr; returns 1.
 int fail(const Status& status);

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   add(gs::cli::add_quantize_command);
   add(gs::cli::add_convert_command);
   add(gs::cli::add_serve_command);
+  add(gs::cli::add_gateway_command);
+  add(gs::cli::add_keys_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,84 @@
+// The gateway's request path, shared by gateway.cpp (routing, keys, limits,
+// health checks) and proxy.cpp (forwarding with retries and streaming).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/balancer.h"
+#include "gateway/config.h"
+#include "gateway/key_store.h"
+#include "gateway/rate_limit.h"
+#include "gateway/upstream_client.h"
+#include "http/server.h"
+#include "observe/registry.h"
+
+namespace gs::gateway {
+
+struct GatewayMetrics {
+  explicit GatewayMetrics(obs::Registry& registry);
+  obs::Registry& registry;
+  obs::Counter& retries;
+  obs::Counter& stream_interruptions;
+  obs::Counter& limited_requests;
+  obs::Counter& limited_tokens;
+  obs::Counter& unauthorized;
+  obs::Counter& forbidden;
+  obs::Histogram& latency(const std::string& route);
+  obs::Counter& requests(const std::string& route, int status);
+  obs::Counter& ejections(const std::string& upstream);
+};
+
+// One request on its way to an upstream.
+struct ProxyRequest {
+  http::Request request;
+  std::shared_ptr<http::ResponseWriter> writer;
+  const RouteConfig* route = nullptr;
+  std::string body;  // rewritten: canonical model, the tier's priority
+  http::Headers limit_headers;
+  int64_t key_id = 0;
+  bool strip_usage_chunk = false;  // the gateway asked for usage the client did not
+};
+
+class Gateway {
+ public:
+  Gateway(const Config& config, KeyStore& keys);
+  ~Gateway();  // waits for requests in flight
+
+  void handle(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
+  // One round of active health checks (blocking).
+  void check_health();
+  double now() const;
+
+ private:
+  void serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
+  void serve_models(const http::Request& request, http::ResponseWriter& writer);
+  std::string render_metrics();
+  // proxy.cpp
+  // Returns the status the client got.
+  int forward(ProxyRequest& job);
+  struct Attempt;
+  bool try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt);
+  void relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt);
+  http::Headers upstream_headers(size_t upstream) const;
+  void record(size_t upstream, Balancer::Outcome outcome);
+
+  const Config& config_;
+  KeyStore& keys_;
+  Balancer balancer_;
+  std::vector<std::unique_ptr<ConnectionPool>> pools_;
+  RateLimiter limiter_;
+  obs::Registry registry_;
+  GatewayMetrics metrics_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+
+  std::mutex active_mutex_;
+  std::condition_variable active_done_;
+  size_t active_ = 0;
+};
+
+}  // namespace gs::gateway
