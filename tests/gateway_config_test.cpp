@@ -19,7 +19,9 @@ tiers:
 keys: {db: /tmp/k.db}
 health: {interval_s: 2, timeout_s: 1}
 ejection: {consecutive_failures: 4, cooldown_s: 3}
-limits: {max_body_bytes: 1024, upstream_timeout_s: 30}
+limits: {max_body_bytes: 1024, upstream_timeout_s: 30, max_concurrent: 7}
+cache: {enabled: true, ttl_s: 60, max_bytes: 4096}
+redis: {url: "redis://127.0.0.1:6380"}
 )";
 
 TEST(GatewayConfig, ParsesEveryOption) {
@@ -42,6 +44,12 @@ TEST(GatewayConfig, ParsesEveryOption) {
   EXPECT_EQ(c->keys_db, "/tmp/k.db");
   EXPECT_EQ(c->ejection.consecutive_failures, 4);
   EXPECT_EQ(c->limits.max_body_bytes, 1024u);
+  EXPECT_EQ(c->limits.max_concurrent, 7);
+  EXPECT_TRUE(c->cache.enabled);
+  EXPECT_EQ(c->cache.ttl_s, 60);
+  EXPECT_EQ(c->cache.max_bytes, 4096u);
+  EXPECT_EQ(c->redis.host, "127.0.0.1");
+  EXPECT_EQ(c->redis.port, "6380");
 }
 
 TEST(GatewayConfig, DefaultsTheKeyDatabaseToGenstackHome) {
@@ -81,6 +89,11 @@ TEST(GatewayConfig, RejectsBadConfigsWithClearErrors) {
   expect_error(ups + route + "tiers: {free: {rpm: 1}}\n", "unknown key 'rpm'");
   expect_error(ups + route + "ejection: {consecutive_failures: 0}\n", "ejection.consecutive_failures");
   expect_error(ups + route + "limits: {max_body_bytes: 0}\n", "limits.max_body_bytes");
+  expect_error(ups + route + "limits: {max_concurrent: 0}\n", "limits.max_concurrent");
+  expect_error(ups + route + "cache: {ttl_s: 0}\n", "cache.ttl_s");
+  expect_error(ups + route + "cache: {size: 1}\n", "unknown key 'size'");
+  expect_error(ups + route + "redis: {url: 'http://h'}\n", "redis.url");
+  expect_error(ups + route + "redis: {url: 'redis://h:x'}\n", "redis.url");
 }
 
 }  // namespace

@@ -95,5 +95,20 @@ TEST(GatewayStream, SplitsEventsAcrossPiecesAndReadsUsage) {
   EXPECT_TRUE(stream_error_event(StreamFormat::kNdjson, "x").ends_with("}\n"));
 }
 
+TEST(GatewayStream, NamesMalformedEvents) {
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "data: {\"a\":1}\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "data: [DONE]\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, ": keep-alive\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "event: x\nid: 3\ndata: {\"a\":\ndata: 1}\r\n\n"), "");
+  EXPECT_NE(malformed_event_reason(StreamFormat::kSse, "garbage\n\n").find("not an SSE field"),
+            std::string::npos);
+  EXPECT_NE(malformed_event_reason(StreamFormat::kSse, "data: {oops\n\n").find("not JSON"),
+            std::string::npos);
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kNdjson, "{\"done\":true}\n"), "");
+  EXPECT_NE(malformed_event_reason(StreamFormat::kNdjson, "nope\n"), "");
+  EXPECT_NE(stream_error_event(StreamFormat::kSse, "x", "upstream_malformed").find("upstream_malformed"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gs::gateway

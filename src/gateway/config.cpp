@@ -177,6 +177,56 @@ Status parse_tiers(const YAML::Node& node, Config& config) {
   return Status::Ok();
 }
 
+Status parse_limits(const YAML::Node& l, LimitsConfig& limits) {
+  if (!l) return Status::Ok();
+  GS_RETURN_IF_ERROR(check_keys(
+      l, "limits",
+      {"max_body_bytes", "upstream_timeout_s", "connect_timeout_s", "max_attempts", "max_concurrent"}));
+  GS_RETURN_IF_ERROR(read_scalar(l, "limits", "max_body_bytes", limits.max_body_bytes));
+  GS_RETURN_IF_ERROR(read_scalar(l, "limits", "upstream_timeout_s", limits.upstream_timeout_s));
+  GS_RETURN_IF_ERROR(read_scalar(l, "limits", "connect_timeout_s", limits.connect_timeout_s));
+  GS_RETURN_IF_ERROR(read_scalar(l, "limits", "max_attempts", limits.max_attempts));
+  GS_RETURN_IF_ERROR(read_scalar(l, "limits", "max_concurrent", limits.max_concurrent));
+  if (limits.max_body_bytes == 0) return Error("limits.max_body_bytes: must be > 0");
+  GS_RETURN_IF_ERROR(positive(limits.upstream_timeout_s, "limits.upstream_timeout_s"));
+  GS_RETURN_IF_ERROR(positive(limits.connect_timeout_s, "limits.connect_timeout_s"));
+  if (limits.max_attempts < 1) return Error("limits.max_attempts: must be >= 1");
+  if (limits.max_concurrent < 1 || limits.max_concurrent > 100000) {
+    return Error("limits.max_concurrent: must be 1 to 100000");
+  }
+  return Status::Ok();
+}
+
+Status parse_cache(const YAML::Node& c, CacheConfig& cache) {
+  if (!c) return Status::Ok();
+  GS_RETURN_IF_ERROR(check_keys(c, "cache", {"enabled", "ttl_s", "max_bytes"}));
+  GS_RETURN_IF_ERROR(read_scalar(c, "cache", "enabled", cache.enabled));
+  GS_RETURN_IF_ERROR(read_scalar(c, "cache", "ttl_s", cache.ttl_s));
+  GS_RETURN_IF_ERROR(read_scalar(c, "cache", "max_bytes", cache.max_bytes));
+  GS_RETURN_IF_ERROR(positive(cache.ttl_s, "cache.ttl_s"));
+  if (cache.max_bytes == 0) return Error("cache.max_bytes: must be > 0");
+  return Status::Ok();
+}
+
+Status parse_redis(const YAML::Node& r, RedisConfig& redis) {
+  if (!r) return Status::Ok();
+  GS_RETURN_IF_ERROR(check_keys(r, "redis", {"url"}));
+  GS_RETURN_IF_ERROR(read_scalar(r, "redis", "url", redis.url));
+  std::string_view rest = redis.url;
+  if (!rest.starts_with("redis://")) return Error("redis.url: '{}' must start with redis://", redis.url);
+  rest.remove_prefix(8);
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  const size_t colon = rest.rfind(':');
+  redis.host = std::string(rest.substr(0, colon));
+  redis.port = colon == std::string_view::npos ? "6379" : std::string(rest.substr(colon + 1));
+  if (redis.host.empty() || redis.port.empty() ||
+      redis.port.find_first_not_of("0123456789") != std::string::npos ||
+      redis.host.find_first_of("/@") != std::string::npos) {
+    return Error("redis.url: '{}' is not redis://HOST[:PORT]", redis.url);
+  }
+  return Status::Ok();
+}
+
 Status parse_sections(const YAML::Node& root, Config& config) {
   if (const YAML::Node keys = root["keys"]) {
     GS_RETURN_IF_ERROR(check_keys(keys, "keys", {"db"}));
@@ -199,27 +249,18 @@ Status parse_sections(const YAML::Node& root, Config& config) {
     if (config.ejection.consecutive_failures < 1) return Error("ejection.consecutive_failures: must be >= 1");
     GS_RETURN_IF_ERROR(positive(config.ejection.cooldown_s, "ejection.cooldown_s"));
   }
-  if (const YAML::Node l = root["limits"]) {
-    GS_RETURN_IF_ERROR(check_keys(
-        l, "limits", {"max_body_bytes", "upstream_timeout_s", "connect_timeout_s", "max_attempts"}));
-    GS_RETURN_IF_ERROR(read_scalar(l, "limits", "max_body_bytes", config.limits.max_body_bytes));
-    GS_RETURN_IF_ERROR(read_scalar(l, "limits", "upstream_timeout_s", config.limits.upstream_timeout_s));
-    GS_RETURN_IF_ERROR(read_scalar(l, "limits", "connect_timeout_s", config.limits.connect_timeout_s));
-    GS_RETURN_IF_ERROR(read_scalar(l, "limits", "max_attempts", config.limits.max_attempts));
-    if (config.limits.max_body_bytes == 0) return Error("limits.max_body_bytes: must be > 0");
-    GS_RETURN_IF_ERROR(positive(config.limits.upstream_timeout_s, "limits.upstream_timeout_s"));
-    GS_RETURN_IF_ERROR(positive(config.limits.connect_timeout_s, "limits.connect_timeout_s"));
-    if (config.limits.max_attempts < 1) return Error("limits.max_attempts: must be >= 1");
-  }
+  GS_RETURN_IF_ERROR(parse_limits(root["limits"], config.limits));
+  GS_RETURN_IF_ERROR(parse_cache(root["cache"], config.cache));
+  GS_RETURN_IF_ERROR(parse_redis(root["redis"], config.redis));
   GS_RETURN_IF_ERROR(read_scalar(root, "", "io_threads", config.io_threads));
   if (config.io_threads < 1 || config.io_threads > 64) return Error("io_threads: must be 1 to 64");
   return Status::Ok();
 }
 
 Status parse_root(const YAML::Node& root, Config& config) {
-  GS_RETURN_IF_ERROR(check_keys(
-      root, "gateway config",
-      {"listen", "upstreams", "routes", "tiers", "keys", "health", "ejection", "limits", "io_threads"}));
+  GS_RETURN_IF_ERROR(check_keys(root, "gateway config",
+                                {"listen", "upstreams", "routes", "tiers", "keys", "health", "ejection",
+                                 "limits", "cache", "redis", "io_threads"}));
   std::string listen;
   GS_RETURN_IF_ERROR(read_scalar(root, "", "listen", listen));
   if (!listen.empty()) GS_RETURN_IF_ERROR(parse_listen(listen, config));

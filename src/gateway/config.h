@@ -54,6 +54,22 @@ struct LimitsConfig {
   double upstream_timeout_s = 300;  // connect, and each wait for upstream bytes
   double connect_timeout_s = 5;
   int max_attempts = 3;  // upstreams tried per request before the fallback pool
+  // Proxied requests in flight (each holds a thread); beyond it: 503 with Retry-After.
+  int max_concurrent = 256;
+};
+
+// In-process response cache of deterministic requests (temperature 0 or a seed).
+struct CacheConfig {
+  bool enabled = false;
+  double ttl_s = 300;
+  size_t max_bytes = 64u << 20;  // answers held, least recently used dropped first
+};
+
+// Redis shared by gateway replicas (rate-limit buckets); empty url: in-process.
+struct RedisConfig {
+  std::string url;   // redis://HOST[:PORT]
+  std::string host;  // from url
+  std::string port;  // from url ("6379" when absent)
 };
 
 struct Config {
@@ -66,6 +82,8 @@ struct Config {
   HealthConfig health;
   EjectionConfig ejection;
   LimitsConfig limits;
+  CacheConfig cache;
+  RedisConfig redis;
   int io_threads = 2;
 
   const UpstreamConfig* upstream(std::string_view name) const;

@@ -60,7 +60,9 @@ GatewayMetrics::GatewayMetrics(obs::Registry& r)
       limited_tokens(r.counter("genstack_gateway_limited_requests_total", "Requests refused with 429.",
                                {{"limit", "tokens"}})),
       unauthorized(r.counter("genstack_gateway_unauthorized_total", "Requests refused with 401.")),
-      forbidden(r.counter("genstack_gateway_forbidden_total", "Requests refused with 403.")) {}
+      forbidden(r.counter("genstack_gateway_forbidden_total", "Requests refused with 403.")),
+      overloaded(r.counter("genstack_gateway_overloaded_total",
+                           "Requests refused with 503 because limits.max_concurrent were in flight.")) {}
 
 obs::Histogram& GatewayMetrics::latency(const std::string& route) {
   return registry.histogram("genstack_gateway_request_duration_seconds", "Time from request to last byte.",
@@ -121,8 +123,18 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
                  {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
       return;
     }
-    // Key lookup and the upstream exchange block: they run on a thread of their own.
-    std::lock_guard lock(active_mutex_);
+    // Key lookup and the upstream exchange block: they run on a thread of their
+    // own, and the number of such threads is bounded.
+    std::unique_lock lock(active_mutex_);
+    if (active_ >= static_cast<size_t>(config_.limits.max_concurrent)) {
+      lock.unlock();
+      metrics_.overloaded.inc();
+      send_error(*writer,
+                 {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
+                  "gateway_overloaded"},
+                 {{"Retry-After", "1"}});
+      return;
+    }
     ++active_;
     std::thread([this, request = std::move(request), writer = std::move(writer)]() mutable {
       serve_api(std::move(request), std::move(writer));
@@ -244,6 +256,11 @@ void Gateway::serve_models(const http::Request& request, http::ResponseWriter& w
 }
 
 std::string Gateway::render_metrics() {
+  {
+    std::lock_guard lock(active_mutex_);
+    registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
+        .set(static_cast<double>(active_));
+  }
   for (const UpstreamStats& s : balancer_.stats(now())) {
     const obs::Labels labels{{"upstream", s.name}};
     registry_.gauge("genstack_gateway_upstream_healthy", "1 when the last health check passed.", labels)

@@ -13,6 +13,7 @@
 #include "gateway/config.h"
 #include "gateway/key_store.h"
 #include "gateway/rate_limit.h"
+#include "gateway/stream_relay.h"
 #include "gateway/upstream_client.h"
 #include "http/server.h"
 #include "observe/registry.h"
@@ -28,6 +29,7 @@ struct GatewayMetrics {
   obs::Counter& limited_tokens;
   obs::Counter& unauthorized;
   obs::Counter& forbidden;
+  obs::Counter& overloaded;
   obs::Histogram& latency(const std::string& route);
   obs::Counter& requests(const std::string& route, int status);
   obs::Counter& ejections(const std::string& upstream);
@@ -64,6 +66,8 @@ class Gateway {
   struct Attempt;
   bool try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt);
   void relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt);
+  Balancer::Outcome relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
+                                 const std::string& name, const http::Headers& headers, Usage& usage);
   http::Headers upstream_headers(size_t upstream) const;
   void record(size_t upstream, Balancer::Outcome outcome);
 

@@ -53,7 +53,8 @@ struct Gateway::Attempt {
   int failed_status = 0;
   std::string failed_body;
   std::string failed_type;
-  int status = 0;  // what the client got
+  bool timed_out = false;  // the last failure was an upstream that did not answer in time
+  int status = 0;          // what the client got
 };
 
 http::Headers Gateway::upstream_headers(size_t upstream) const {
@@ -89,6 +90,11 @@ int Gateway::forward(ProxyRequest& job) {
   }
   const std::string why =
       attempt.last_error.empty() ? "every upstream is ejected or unhealthy" : attempt.last_error;
+  if (attempt.timed_out) {
+    send_error(*job.writer, {504, "no upstream answered in time: " + why, "server_error", "upstream_timeout"},
+               job.limit_headers);
+    return 504;
+  }
   send_error(*job.writer,
              {503, "no upstream could take the request: " + why, "server_error", "upstream_unavailable"},
              job.limit_headers);
@@ -120,6 +126,7 @@ bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt)
   if (!started.ok()) {
     record(upstream, attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure);
     attempt.last_error = u.name + ": " + started.message();
+    attempt.timed_out = call.timed_out();
     return false;
   }
   if (call.status() >= 500) {  // nothing reached the client yet: another upstream may do better
@@ -134,10 +141,46 @@ bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt)
     attempt.failed_status = call.status();
     attempt.failed_type = call.header("Content-Type");
     attempt.failed_body = std::move(body);
+    attempt.timed_out = false;
     return false;
   }
   relay(job, call, upstream, attempt);
   return true;
+}
+
+Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
+                                        const std::string& name, const http::Headers& headers, Usage& usage) {
+  EventSplitter splitter(format);
+  job.writer->begin_stream(call.status(), call.header("Content-Type"), headers);
+  auto fail = [&](const std::string& why, std::string_view code) {
+    metrics_.stream_interruptions.inc();
+    job.writer->write(stream_error_event(format, "upstream " + name + " " + why, code));
+    job.writer->end();
+    call.cancel();
+    return Balancer::Outcome::kFailure;
+  };
+  while (!call.done()) {
+    auto piece = call.read_some();
+    if (!piece.ok()) {
+      if (job.writer->client_gone()) return Balancer::Outcome::kAborted;
+      return fail("broke off the stream: " + piece.error(), "stream_interrupted");
+    }
+    for (std::string& event : splitter.feed(*piece)) {
+      if (const std::string bad = malformed_event_reason(format, event); !bad.empty()) {
+        return fail("sent a malformed stream: " + bad, "upstream_malformed");
+      }
+      if (scan_usage(event, usage) && job.strip_usage_chunk) continue;
+      if (!job.writer->write(std::move(event))) {
+        call.cancel();
+        return Balancer::Outcome::kAborted;
+      }
+    }
+  }
+  if (splitter.partial().find_first_not_of(" \t\r\n") != std::string::npos) {
+    return fail("ended the stream in the middle of an event", "upstream_malformed");
+  }
+  job.writer->end();
+  return Balancer::Outcome::kSuccess;
 }
 
 void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt) {
@@ -171,33 +214,7 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
       job.writer->send(call.status(), content_type, std::move(body), headers);
     }
   } else {
-    EventSplitter splitter(*format);
-    job.writer->begin_stream(call.status(), content_type, headers);
-    while (!call.done() && outcome == Balancer::Outcome::kSuccess) {
-      auto piece = call.read_some();
-      if (!piece.ok()) {
-        if (attempt.slot->cancelled() || job.writer->client_gone()) {
-          outcome = Balancer::Outcome::kAborted;
-          break;
-        }
-        outcome = Balancer::Outcome::kFailure;
-        metrics_.stream_interruptions.inc();
-        job.writer->write(
-            stream_error_event(*format, "upstream " + name + " broke off the stream: " + piece.error()));
-        break;
-      }
-      for (std::string& event : splitter.feed(*piece)) {
-        if (scan_usage(event, usage) && job.strip_usage_chunk) continue;
-        if (!job.writer->write(std::move(event))) {
-          call.cancel();
-          outcome = Balancer::Outcome::kAborted;
-          break;
-        }
-      }
-    }
-    if (outcome == Balancer::Outcome::kSuccess && !splitter.partial().empty())
-      job.writer->write(splitter.partial());
-    job.writer->end();
+    outcome = relay_stream(job, call, *format, name, headers, usage);
   }
   record(upstream, outcome);
   if (usage.seen) {

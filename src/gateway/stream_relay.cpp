@@ -58,8 +58,55 @@ bool scan_usage(std::string_view event, Usage& usage) {
   return false;
 }
 
-std::string stream_error_event(StreamFormat format, std::string_view message) {
-  const std::string body = error_json({502, std::string(message), "upstream_error", "stream_interrupted"});
+namespace {
+
+bool is_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  return !ec;
+}
+
+std::string_view strip_line_end(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  return line;
+}
+
+std::string malformed_sse(std::string_view event) {
+  std::string data;
+  bool has_data = false;
+  for (size_t start = 0; start < event.size();) {
+    size_t end = event.find('\n', start);
+    if (end == std::string_view::npos) end = event.size();
+    const std::string_view line = strip_line_end(event.substr(start, end - start));
+    start = end + 1;
+    if (line.empty() || line.front() == ':') continue;
+    const size_t colon = line.find(':');
+    const std::string_view field = line.substr(0, colon);
+    if (field != "data" && field != "event" && field != "id" && field != "retry") {
+      return "not an SSE field: '" + std::string(line.substr(0, 40)) + "'";
+    }
+    if (field != "data") continue;
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    if (value.starts_with(' ')) value.remove_prefix(1);
+    if (has_data) data += '\n';
+    data += value;
+    has_data = true;
+  }
+  if (has_data && data != "[DONE]" && !is_json(data)) return "an SSE event's data is not JSON";
+  return "";
+}
+
+}  // namespace
+
+std::string malformed_event_reason(StreamFormat format, std::string_view event) {
+  if (format == StreamFormat::kSse) return malformed_sse(event);
+  const std::string_view line = strip_line_end(event);
+  if (line.find_first_not_of(" \t") == std::string_view::npos || is_json(line)) return "";
+  return "an NDJSON line is not JSON";
+}
+
+std::string stream_error_event(StreamFormat format, std::string_view message, std::string_view code) {
+  const std::string body = error_json({502, std::string(message), "upstream_error", std::string(code)});
   if (format == StreamFormat::kSse) return "data: " + body + "\n\ndata: [DONE]\n\n";
   return body + "\n";
 }

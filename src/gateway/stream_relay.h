@@ -37,8 +37,14 @@ struct Usage {
 // Returns true when the event is a usage-only OpenAI chunk (no choices).
 bool scan_usage(std::string_view event, Usage& usage);
 
+// Why an event from an upstream cannot be relayed ("" when it can): an SSE
+// event must hold only data/event/id/retry fields or comments and its data
+// must be JSON or [DONE]; an NDJSON line must be JSON.
+std::string malformed_event_reason(StreamFormat format, std::string_view event);
+
 // The event that ends a broken stream: for SSE an error event and [DONE],
 // for NDJSON one {"error": ...} line.
-std::string stream_error_event(StreamFormat format, std::string_view message);
+std::string stream_error_event(StreamFormat format, std::string_view message,
+                               std::string_view code = "stream_interrupted");
 
 }  // namespace gs::gateway

@@ -65,6 +65,7 @@ struct UpstreamCall::Impl {
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
   http::Headers headers;
   bool failed = false;
+  bool timed_out = false;
 
   std::mutex mutex;  // guards the two below against cancel() from another thread
   bool cancelled = false;
@@ -85,6 +86,7 @@ struct UpstreamCall::Impl {
       socket.close(ignored);
       ioc.restart();
       ioc.run();
+      timed_out = true;
       return asio::error::timed_out;
     }
     return result;
@@ -201,6 +203,7 @@ std::string UpstreamCall::header(std::string_view name) const {
 }
 
 bool UpstreamCall::done() const { return impl_->parser && impl_->parser->is_done(); }
+bool UpstreamCall::timed_out() const { return impl_->timed_out; }
 
 Result<std::string> UpstreamCall::read_some() {
   Impl& s = *impl_;

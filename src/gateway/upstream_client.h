@@ -62,6 +62,8 @@ class UpstreamCall {
   // The next piece of the body; empty at its end (then done() is true).
   Result<std::string> read_some();
   bool done() const;
+  // True when the last failure was a wait that ran past its timeout.
+  bool timed_out() const;
   // Thread-safe and idempotent: the pending and every later wait fail.
   void cancel();
 

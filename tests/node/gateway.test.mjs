@@ -4,21 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MODEL_ID, REQUEST_TIMEOUT_MS, assertOpenAIError, postJSON, sleep, startServer } from './harness.mjs';
-import { createKey, keys, makeWorkDir, metricValue, startGateway, writeConfig } from './gateway_harness.mjs';
+import { MODEL_ID, REQUEST_TIMEOUT_MS, assertOpenAIError, postJSON, startServer } from './harness.mjs';
+import { createKey, eventually, keys, makeWorkDir, metricValue, startGateway, writeConfig } from './gateway_harness.mjs';
 
 const client = (baseURL, apiKey) => new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
 const chat = (model = MODEL_ID, extra = {}) => ({ model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, ...extra });
-
-// Polls `check` until it returns true; the deadline only keeps a broken gateway from hanging the test.
-async function eventually(what, check, deadlineMs = 60_000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('genstack gateway', () => {
   let work, replicas, gateway, pro, free;

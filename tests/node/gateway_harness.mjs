@@ -1,6 +1,7 @@
 // Helpers for the gateway tests: a gateway.yaml in a temp folder, `genstack
 // gateway` as a child process (stopped by PID), and `genstack keys`.
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,8 +87,62 @@ export async function startGateway(configFile) {
 /** The value of one series in a Prometheus text exposition, or undefined. */
 export function metricValue(text, name, labels) {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+  const prefix = want ? `${name}{${want}} ` : `${name} `;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{${want}} `)) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(prefix)) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
+}
+
+/**
+ * A tiny HTTP upstream for the gateway written in the test: `handler(req, res, body)`
+ * answers POSTs; GET /health answers 200. Returns {url, port, close()}.
+ */
+export async function startFakeUpstream(handler) {
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    const parts = [];
+    req.on('data', (d) => parts.push(d));
+    req.on('end', () => handler(req, res, Buffer.concat(parts).toString('utf8')));
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  const close = () => new Promise((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  });
+  return { url: `http://127.0.0.1:${port}`, port, close };
+}
+
+/** A port nothing listens on (bound once, then released). */
+export async function closedPort() {
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An OpenAI chat completion as a fake upstream answers it. */
+export function fakeCompletion(model, text = 'hello', usage = { prompt_tokens: 3, completion_tokens: 2 }) {
+  return {
+    id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model,
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+  };
+}
+
+/** Polls `check` until it returns true; the deadline only keeps a broken gateway from hanging the test. */
+export async function eventually(what, check, deadlineMs = 60_000) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`never happened: ${what}`);
+    await sleep(50);
+  }
 }
