@@ -22,6 +22,7 @@ Runner add_convert_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
 Runner add_gateway_command(CLI::App& app);
 Runner add_keys_command(CLI::App& app);
+Runner add_usage_command(CLI::App& app);
 
 // Prints "genstack: error: <message>" on one line to stderr; returns 1.
 int fail(const Status& status);

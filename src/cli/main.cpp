@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(gs::cli::add_serve_command);
   add(gs::cli::add_gateway_command);
   add(gs::cli::add_keys_command);
+  add(gs::cli::add_usage_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "core/signals.h"
@@ -92,9 +93,10 @@ std::vector<double> upstream_weights(const Config& c) {
 }
 }  // namespace
 
-Gateway::Gateway(const Config& config, KeyStore& keys)
+Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
     : config_(config),
       keys_(keys),
+      usage_(usage),
       balancer_(upstream_names(config), upstream_weights(config),
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
       metrics_(registry_) {
@@ -150,9 +152,16 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
 void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
   const double started = now();
   const std::string route_name = request.path;
+  UsageRecord usage;  // recorded once the key is known
   auto finish = [&](int status) {
     metrics_.requests(route_name, status).inc();
     metrics_.latency(route_name).observe(now() - started);
+    if (usage_ && usage.key_id != 0) {
+      usage.unix_time = static_cast<int64_t>(std::time(nullptr));
+      usage.error = status >= 400;
+      usage.latency_s = now() - started;
+      usage_->record(std::move(usage));
+    }
   };
   const std::string secret = bearer_token(request);
   if (secret.empty()) {
@@ -171,6 +180,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     return finish(401);
   }
   const KeyRecord& record = **key;
+  usage.key_id = record.id;
   const auto tier_it = config_.tiers.find(record.tier);
   if (tier_it == config_.tiers.end()) {
     metrics_.forbidden.inc();
@@ -193,6 +203,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     return finish(400);
   }
   const std::string requested(model_value->as_string());
+  usage.model = requested;
   const RouteConfig* route = find_route(config_, requested);
   if (!route) {
     send_error(*writer, {404, "The model '" + requested + "' does not exist or is not routed here",
@@ -200,6 +211,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     return finish(404);
   }
   const std::string canonical = route->model == "*" ? requested : route->model;
+  usage.model = canonical;
   if (!tier_allows(tier, requested, canonical)) {
     metrics_.forbidden.inc();
     send_error(*writer, {403, "tier '" + tier.name + "' may not use model '" + requested + "'",
@@ -235,7 +247,11 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.route = route;
   job.limit_headers = std::move(verdict.headers);
   job.key_id = record.id;
-  finish(forward(job));
+  const int status = forward(job);
+  usage.upstream = job.answered_by;
+  usage.prompt_tokens = job.usage.prompt_tokens;
+  usage.completion_tokens = job.usage.completion_tokens;
+  finish(status);
 }
 
 void Gateway::serve_models(const http::Request& request, http::ResponseWriter& writer) {
@@ -285,7 +301,9 @@ Status run_gateway(const Config& config) {
   sigset_t signals = block_shutdown_signals();
 
   GS_ASSIGN_OR_RETURN(auto keys, KeyStore::open(config.keys_db));
-  Gateway gateway(config, *keys);
+  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(config.keys_db));
+  UsageRecorder usage(*usage_store);
+  Gateway gateway(config, *keys, &usage);
   http::ServerOptions options;
   options.host = config.listen_host;
   options.port = config.listen_port;

@@ -15,6 +15,7 @@
 #include "gateway/rate_limit.h"
 #include "gateway/stream_relay.h"
 #include "gateway/upstream_client.h"
+#include "gateway/usage.h"
 #include "http/server.h"
 #include "observe/registry.h"
 
@@ -44,11 +45,15 @@ struct ProxyRequest {
   http::Headers limit_headers;
   int64_t key_id = 0;
   bool strip_usage_chunk = false;  // the gateway asked for usage the client did not
+  // Filled on the way back, for usage accounting.
+  std::string answered_by = "-";
+  Usage usage;
 };
 
 class Gateway {
  public:
-  Gateway(const Config& config, KeyStore& keys);
+  // `usage` may be null (no accounting).
+  Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage);
   ~Gateway();  // waits for requests in flight
 
   void handle(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
@@ -73,6 +78,7 @@ class Gateway {
 
   const Config& config_;
   KeyStore& keys_;
+  UsageRecorder* usage_;
   Balancer balancer_;
   std::vector<std::unique_ptr<ConnectionPool>> pools_;
   RateLimiter limiter_;

@@ -1,5 +1,7 @@
 #include "gateway/key_store.h"
 
+#include "gateway/sqlite_statement.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
@@ -19,41 +21,6 @@ std::string to_hex(const unsigned char* bytes, size_t n) {
   }
   return out;
 }
-
-// A prepared statement that finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Status prepared() const {
-    return rc_ == SQLITE_OK ? Status::Ok() : Error("key database: {}", sqlite3_errmsg(db_));
-  }
-  void bind(int i, std::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int i, int64_t value) { sqlite3_bind_int64(stmt_, i, value); }
-  // SQLITE_ROW or SQLITE_DONE; anything else is an error.
-  Result<int> step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("key database: {}", sqlite3_errmsg(db_));
-    return rc;
-  }
-  int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-  std::string text(int column) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p ? std::string(p) : std::string();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS api_keys ("
@@ -81,7 +48,7 @@ Result<std::string> generate_key() {
   return "gsk_" + to_hex(bytes, sizeof bytes);
 }
 
-Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
+Result<sqlite3*> open_database(const std::string& path) {
   std::error_code ec;
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -89,24 +56,36 @@ Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  std::unique_ptr<KeyStore> store(new KeyStore(db));
-  if (rc != SQLITE_OK) return Error("cannot open key database {}: {}", path, sqlite3_errmsg(db));
-  // Another process (the CLI) may write while the gateway reads.
+  if (rc != SQLITE_OK) {
+    Status status = Error("cannot open database {}: {}", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return status;
+  }
+  // Another process (the CLI) or connection may write at the same time.
   sqlite3_busy_timeout(db, 5000);
-  GS_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL").with_context(path));
-  GS_RETURN_IF_ERROR(store->exec(kSchema).with_context(path));
+  if (Status status = exec_sql(db, "PRAGMA journal_mode=WAL"); !status.ok()) {
+    sqlite3_close(db);
+    return status.with_context(path);
+  }
+  return db;
+}
+
+Status exec_sql(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return Status::Ok();
+  Status status = Error("gateway database: {}", message ? message : sqlite3_errmsg(db));
+  sqlite3_free(message);
+  return status;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
+  GS_ASSIGN_OR_RETURN(sqlite3 * db, open_database(path));
+  std::unique_ptr<KeyStore> store(new KeyStore(db));
+  GS_RETURN_IF_ERROR(exec_sql(db, kSchema).with_context(path));
   return store;
 }
 
 KeyStore::~KeyStore() { sqlite3_close(db_); }
-
-Status KeyStore::exec(const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) return Status::Ok();
-  Status status = Error("key database: {}", message ? message : sqlite3_errmsg(db_));
-  sqlite3_free(message);
-  return status;
-}
 
 Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& name) {
   GS_ASSIGN_OR_RETURN(std::string secret, generate_key());

@@ -53,7 +53,6 @@ class KeyStore {
 
  private:
   explicit KeyStore(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
   sqlite3* db_;
   std::mutex mutex_;
 };

@@ -189,7 +189,8 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
   http::Headers headers = job.limit_headers;
   headers.emplace_back("x-genstack-upstream", name);
   attempt.status = call.status();
-  Usage usage;
+  job.answered_by = name;
+  Usage& usage = job.usage;
   auto outcome = Balancer::Outcome::kSuccess;
   const auto format = stream_format(content_type);
   if (!format) {
