@@ -63,7 +63,11 @@ GatewayMetrics::GatewayMetrics(obs::Registry& r)
       unauthorized(r.counter("genstack_gateway_unauthorized_total", "Requests refused with 401.")),
       forbidden(r.counter("genstack_gateway_forbidden_total", "Requests refused with 403.")),
       overloaded(r.counter("genstack_gateway_overloaded_total",
-                           "Requests refused with 503 because limits.max_concurrent were in flight.")) {}
+                           "Requests refused with 503 because limits.max_concurrent were in flight.")),
+      cache_hits(
+          r.counter("genstack_gateway_cache_hits_total", "Requests answered from the response cache.")),
+      cache_misses(r.counter("genstack_gateway_cache_misses_total",
+                             "Cacheable (deterministic) requests the cache did not hold.")) {}
 
 obs::Histogram& GatewayMetrics::latency(const std::string& route) {
   return registry.histogram("genstack_gateway_request_duration_seconds", "Time from request to last byte.",
@@ -101,6 +105,8 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
       metrics_(registry_) {
   for (size_t i = 0; i < config.upstreams.size(); ++i) pools_.push_back(std::make_unique<ConnectionPool>());
+  if (config.cache.enabled)
+    cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
 }
 
 Gateway::~Gateway() {
@@ -232,6 +238,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
 
   ProxyRequest job;
   o["model"] = canonical;
+  if (cache_ && is_deterministic(o)) job.cache_key = cache_key(request.path, o);
   o["priority"] = tier.priority;
   const json::value* stream = o.if_contains("stream");
   const bool openai = request.path.starts_with("/v1/");
@@ -247,11 +254,45 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.route = route;
   job.limit_headers = std::move(verdict.headers);
   job.key_id = record.id;
-  const int status = forward(job);
+  const int status = !job.cache_key.empty() && serve_cached(job) ? 200 : forward(job);
   usage.upstream = job.answered_by;
   usage.prompt_tokens = job.usage.prompt_tokens;
   usage.completion_tokens = job.usage.completion_tokens;
   finish(status);
+}
+
+bool Gateway::serve_cached(ProxyRequest& job) {
+  const std::shared_ptr<const CachedAnswer> hit = cache_->get(job.cache_key, now());
+  if (!hit) {
+    metrics_.cache_misses.inc();
+    return false;
+  }
+  metrics_.cache_hits.inc();
+  http::Headers headers = job.limit_headers;
+  headers.emplace_back("x-cache", "hit");
+  if (hit->streamed) {
+    job.writer->begin_stream(200, hit->content_type, std::move(headers));
+    for (const std::string& event : hit->pieces) {
+      if (!job.writer->write(event)) break;
+    }
+    job.writer->end();
+  } else {
+    job.writer->send(200, hit->content_type, hit->pieces.empty() ? "" : hit->pieces.front(),
+                     std::move(headers));
+  }
+  job.answered_by = "cache";
+  job.usage = hit->usage;
+  // The key gets the answer's tokens whoever computed them: limits count what a key receives.
+  if (hit->usage.seen) {
+    limiter_.charge_tokens(
+        job.key_id, static_cast<double>(hit->usage.prompt_tokens + hit->usage.completion_tokens), now());
+  }
+  return true;
+}
+
+void Gateway::store_in_cache(const ProxyRequest& job, CachedAnswer answer) {
+  answer.usage = job.usage;
+  cache_->put(job.cache_key, std::move(answer), now());
 }
 
 void Gateway::serve_models(const http::Request& request, http::ResponseWriter& writer) {
@@ -276,6 +317,12 @@ std::string Gateway::render_metrics() {
     std::lock_guard lock(active_mutex_);
     registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
         .set(static_cast<double>(active_));
+  }
+  if (cache_) {
+    registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
+        .set(static_cast<double>(cache_->bytes()));
+    registry_.gauge("genstack_gateway_cache_entries", "Answers held by the response cache.")
+        .set(static_cast<double>(cache_->entries()));
   }
   for (const UpstreamStats& s : balancer_.stats(now())) {
     const obs::Labels labels{{"upstream", s.name}};

@@ -13,6 +13,7 @@
 #include "gateway/config.h"
 #include "gateway/key_store.h"
 #include "gateway/rate_limit.h"
+#include "gateway/response_cache.h"
 #include "gateway/stream_relay.h"
 #include "gateway/upstream_client.h"
 #include "gateway/usage.h"
@@ -31,6 +32,8 @@ struct GatewayMetrics {
   obs::Counter& unauthorized;
   obs::Counter& forbidden;
   obs::Counter& overloaded;
+  obs::Counter& cache_hits;
+  obs::Counter& cache_misses;
   obs::Histogram& latency(const std::string& route);
   obs::Counter& requests(const std::string& route, int status);
   obs::Counter& ejections(const std::string& upstream);
@@ -45,6 +48,7 @@ struct ProxyRequest {
   http::Headers limit_headers;
   int64_t key_id = 0;
   bool strip_usage_chunk = false;  // the gateway asked for usage the client did not
+  std::string cache_key;           // "" when the answer is not to be cached
   // Filled on the way back, for usage accounting.
   std::string answered_by = "-";
   Usage usage;
@@ -65,6 +69,9 @@ class Gateway {
   void serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
   void serve_models(const http::Request& request, http::ResponseWriter& writer);
   std::string render_metrics();
+  // Answers from the cache when it holds the answer; false on a miss.
+  bool serve_cached(ProxyRequest& job);
+  void store_in_cache(const ProxyRequest& job, CachedAnswer answer);
   // proxy.cpp
   // Returns the status the client got.
   int forward(ProxyRequest& job);
@@ -82,6 +89,7 @@ class Gateway {
   Balancer balancer_;
   std::vector<std::unique_ptr<ConnectionPool>> pools_;
   RateLimiter limiter_;
+  std::unique_ptr<ResponseCache> cache_;  // null when disabled
   obs::Registry registry_;
   GatewayMetrics metrics_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

@@ -152,6 +152,10 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
                                         const std::string& name, const http::Headers& headers, Usage& usage) {
   EventSplitter splitter(format);
   job.writer->begin_stream(call.status(), call.header("Content-Type"), headers);
+  // The events as the client got them, for the cache (dropped past its size bound).
+  bool capturing = !job.cache_key.empty() && call.status() == 200;
+  CachedAnswer captured{call.header("Content-Type"), true, {}, {}};
+  size_t captured_bytes = 0;
   auto fail = [&](const std::string& why, std::string_view code) {
     metrics_.stream_interruptions.inc();
     job.writer->write(stream_error_event(format, "upstream " + name + " " + why, code));
@@ -170,6 +174,9 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
         return fail("sent a malformed stream: " + bad, "upstream_malformed");
       }
       if (scan_usage(event, usage) && job.strip_usage_chunk) continue;
+      captured_bytes += event.size();
+      capturing = capturing && captured_bytes <= cache_->max_bytes();
+      if (capturing) captured.pieces.push_back(event);
       if (!job.writer->write(std::move(event))) {
         call.cancel();
         return Balancer::Outcome::kAborted;
@@ -180,6 +187,7 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
     return fail("ended the stream in the middle of an event", "upstream_malformed");
   }
   job.writer->end();
+  if (capturing) store_in_cache(job, std::move(captured));
   return Balancer::Outcome::kSuccess;
 }
 
@@ -188,6 +196,7 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
   const std::string content_type = call.header("Content-Type");
   http::Headers headers = job.limit_headers;
   headers.emplace_back("x-genstack-upstream", name);
+  if (cache_) headers.emplace_back("x-cache", "miss");
   attempt.status = call.status();
   job.answered_by = name;
   Usage& usage = job.usage;
@@ -212,6 +221,8 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
     }
     if (attempt.status != 502) {
       scan_usage(body, usage);
+      if (!job.cache_key.empty() && call.status() == 200)
+        store_in_cache(job, {content_type, false, {body}, {}});
       job.writer->send(call.status(), content_type, std::move(body), headers);
     }
   } else {

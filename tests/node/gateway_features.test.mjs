@@ -95,4 +95,39 @@ describe('genstack gateway: usage and cache', () => {
     assert.match(table.stdout, /^DAY\s+KEY\s+NAME/);
     assert.match(table.stdout, /alice/);
   });
+
+  test('deterministic requests are answered from the cache, streaming ones as a stream', async () => {
+    const metrics = async () => (await fetch(`${gateway.baseURL}/metrics`)).text();
+    const before = served;
+    const first = await post(alice, chat('m', { temperature: 0, max_tokens: 4 }));
+    assert.equal(first.headers.get('x-cache'), 'miss');
+    const again = await post(bob, chat('alias', { max_tokens: 4.0, temperature: 0.0 }));
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('x-cache'), 'hit', 'alias, another key, 0.0 and key order make no difference');
+    assert.equal(again.text, first.text);
+    assert.equal(served, before + 1, 'the upstream saw one request');
+    assert.equal((await post(alice, chat('m', { temperature: 0, max_tokens: 5 }))).headers.get('x-cache'), 'miss');
+
+    const streamed = await post(alice, chat('m', { stream: true, seed: 7 }));
+    assert.equal(streamed.headers.get('x-cache'), 'miss');
+    const replay = await post(alice, chat('m', { stream: true, seed: 7 }));
+    assert.equal(replay.headers.get('x-cache'), 'hit');
+    assert.match(replay.headers.get('content-type'), /^text\/event-stream/);
+    assert.equal(replay.text, streamed.text);
+    assert.ok(replay.text.endsWith('data: [DONE]\n\n'));
+    assert.equal(served, before + 3);
+
+    const random = [await post(alice, chat('m', { temperature: 0.9 })), await post(alice, chat('m', { temperature: 0.9 }))];
+    assert.deepEqual(random.map((r) => r.headers.get('x-cache')), ['miss', 'miss']);
+    assert.notEqual(random[0].text, random[1].text);
+    const m = await metrics();
+    assert.equal(metricValue(m, 'genstack_gateway_cache_hits_total', {}), 2);
+    assert.equal(metricValue(m, 'genstack_gateway_cache_misses_total', {}), 3);
+    assert.ok(metricValue(m, 'genstack_gateway_cache_bytes', {}) > 0);
+    await eventually('cache hits in the usage report', () => {
+      const hits = usageReport(work.db).filter((r) => r.upstream === 'cache');
+      const sum = (field) => hits.reduce((n, r) => n + r[field], 0);
+      return sum('requests') === 2 && sum('prompt_tokens') === 2 * USAGE.prompt_tokens;
+    });
+  });
 });
