@@ -114,7 +114,7 @@ TEST(GatewayRateLimiter, RefusesOverTheLimitWithHeaders) {
 TEST(GatewayRateLimiter, TokensPerMinuteUseChargedUsage) {
   RateLimiter limiter;
   EXPECT_TRUE(limiter.admit(1, 0, 100, 0).allowed);
-  limiter.charge_tokens(1, 150, 0);
+  limiter.charge_tokens(1, 100, 150, 0);
   auto v = limiter.admit(1, 0, 100, 6);  // 10 tokens refilled: still at -40
   EXPECT_FALSE(v.allowed);
   EXPECT_EQ(v.limit, "tokens");

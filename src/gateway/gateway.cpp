@@ -10,6 +10,7 @@
 #include "core/signals.h"
 #include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
+#include "gateway/redis_limiter.h"
 
 namespace gs::gateway {
 namespace json = boost::json;
@@ -105,8 +106,14 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
       metrics_(registry_) {
   for (size_t i = 0; i < config.upstreams.size(); ++i) pools_.push_back(std::make_unique<ConnectionPool>());
-  if (config.cache.enabled)
+  if (config.redis.url.empty()) {
+    limiter_ = std::make_unique<RateLimiter>();
+  } else {
+    limiter_ = std::make_unique<RedisRateLimiter>(config.redis);
+  }
+  if (config.cache.enabled) {
     cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+  }
 }
 
 Gateway::~Gateway() {
@@ -224,7 +231,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
                          "permission_error", "model_not_allowed"});
     return finish(403);
   }
-  LimitVerdict verdict = limiter_.admit(record.id, tier.requests_per_minute, tier.tokens_per_minute, now());
+  LimitVerdict verdict = limiter_->admit(record.id, tier.requests_per_minute, tier.tokens_per_minute, now());
   if (!verdict.allowed) {
     (verdict.limit == "tokens" ? metrics_.limited_tokens : metrics_.limited_requests).inc();
     verdict.headers.emplace_back("Retry-After",
@@ -254,6 +261,7 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.route = route;
   job.limit_headers = std::move(verdict.headers);
   job.key_id = record.id;
+  job.tokens_per_minute = tier.tokens_per_minute;
   const int status = !job.cache_key.empty() && serve_cached(job) ? 200 : forward(job);
   usage.upstream = job.answered_by;
   usage.prompt_tokens = job.usage.prompt_tokens;
@@ -283,10 +291,7 @@ bool Gateway::serve_cached(ProxyRequest& job) {
   job.answered_by = "cache";
   job.usage = hit->usage;
   // The key gets the answer's tokens whoever computed them: limits count what a key receives.
-  if (hit->usage.seen) {
-    limiter_.charge_tokens(
-        job.key_id, static_cast<double>(hit->usage.prompt_tokens + hit->usage.completion_tokens), now());
-  }
+  charge_tokens(job);
   return true;
 }
 

@@ -47,6 +47,7 @@ struct ProxyRequest {
   std::string body;  // rewritten: canonical model, the tier's priority
   http::Headers limit_headers;
   int64_t key_id = 0;
+  double tokens_per_minute = 0;    // the key's tier's
   bool strip_usage_chunk = false;  // the gateway asked for usage the client did not
   std::string cache_key;           // "" when the answer is not to be cached
   // Filled on the way back, for usage accounting.
@@ -76,6 +77,7 @@ class Gateway {
   // Returns the status the client got.
   int forward(ProxyRequest& job);
   struct Attempt;
+  void charge_tokens(const ProxyRequest& job);
   bool try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt);
   void relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt);
   Balancer::Outcome relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
@@ -88,7 +90,7 @@ class Gateway {
   UsageRecorder* usage_;
   Balancer balancer_;
   std::vector<std::unique_ptr<ConnectionPool>> pools_;
-  RateLimiter limiter_;
+  std::unique_ptr<Limiter> limiter_;
   std::unique_ptr<ResponseCache> cache_;  // null when disabled
   obs::Registry registry_;
   GatewayMetrics metrics_;

@@ -229,10 +229,13 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
     outcome = relay_stream(job, call, *format, name, headers, usage);
   }
   record(upstream, outcome);
-  if (usage.seen) {
-    limiter_.charge_tokens(job.key_id, static_cast<double>(usage.prompt_tokens + usage.completion_tokens),
-                           now());
-  }
+  charge_tokens(job);
+}
+
+void Gateway::charge_tokens(const ProxyRequest& job) {
+  if (!job.usage.seen || job.tokens_per_minute <= 0) return;
+  limiter_->charge_tokens(job.key_id, job.tokens_per_minute,
+                          static_cast<double>(job.usage.prompt_tokens + job.usage.completion_tokens), now());
 }
 
 }  // namespace gs::gateway

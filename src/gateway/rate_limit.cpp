@@ -50,6 +50,14 @@ std::string format_reset(double seconds) {
   return fmt::format("{}h{}m{}s", whole / 3600, whole / 60 % 60, whole % 60);
 }
 
+void add_limit_headers(http::Headers& headers, std::string_view what, double capacity, double level,
+                       double seconds_to_full) {
+  headers.emplace_back(fmt::format("x-ratelimit-limit-{}", what), fmt::format("{}", capacity));
+  headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", what),
+                       fmt::format("{}", std::max(0.0, std::floor(level))));
+  headers.emplace_back(fmt::format("x-ratelimit-reset-{}", what), format_reset(seconds_to_full));
+}
+
 RateLimiter::Buckets& RateLimiter::buckets_for(int64_t key, double rpm, double tpm, double now) {
   Buckets& b = keys_[key];
   // A changed tier (config reload, key moved) starts with fresh buckets.
@@ -82,18 +90,14 @@ LimitVerdict RateLimiter::admit(int64_t key, double rpm, double tpm, double now)
   v.allowed = wait == 0;
   v.retry_after_s = wait;
   auto add = [&](const char* what, TokenBucket& bucket) {
-    const double remaining = std::max(0.0, std::floor(bucket.level(now)));
-    v.headers.emplace_back(fmt::format("x-ratelimit-limit-{}", what), fmt::format("{}", bucket.capacity()));
-    v.headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), fmt::format("{}", remaining));
-    v.headers.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
-                           format_reset(bucket.seconds_to_full(now)));
+    add_limit_headers(v.headers, what, bucket.capacity(), bucket.level(now), bucket.seconds_to_full(now));
   };
   if (b.requests) add("requests", *b.requests);
   if (b.tokens) add("tokens", *b.tokens);
   return v;
 }
 
-void RateLimiter::charge_tokens(int64_t key, double tokens, double now) {
+void RateLimiter::charge_tokens(int64_t key, double /*tokens_per_minute*/, double tokens, double now) {
   std::lock_guard lock(mutex_);
   auto it = keys_.find(key);
   if (it != keys_.end() && it->second.tokens) it->second.tokens->charge(tokens, now);

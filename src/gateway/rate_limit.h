@@ -48,12 +48,26 @@ struct LimitVerdict {
 // "1s", "6m0s", "20ms", as OpenAI writes its reset times.
 std::string format_reset(double seconds);
 
-class RateLimiter {
+// Appends x-ratelimit-limit-WHAT, -remaining-WHAT and -reset-WHAT.
+void add_limit_headers(http::Headers& headers, std::string_view what, double capacity, double level,
+                       double seconds_to_full);
+
+// Where the buckets live: in this process (RateLimiter) or in Redis, shared
+// by several gateways (RedisRateLimiter, redis_limiter.h).
+class Limiter {
  public:
+  virtual ~Limiter() = default;
   // Admits one request of `key` (its tier's limits; 0 = unlimited) or says when to retry.
-  LimitVerdict admit(int64_t key, double requests_per_minute, double tokens_per_minute, double now);
-  // Charges the tokens a response used.
-  void charge_tokens(int64_t key, double tokens, double now);
+  virtual LimitVerdict admit(int64_t key, double requests_per_minute, double tokens_per_minute,
+                             double now) = 0;
+  // Charges the tokens a response used to a key whose tier has this tokens_per_minute.
+  virtual void charge_tokens(int64_t key, double tokens_per_minute, double tokens, double now) = 0;
+};
+
+class RateLimiter : public Limiter {
+ public:
+  LimitVerdict admit(int64_t key, double requests_per_minute, double tokens_per_minute, double now) override;
+  void charge_tokens(int64_t key, double tokens_per_minute, double tokens, double now) override;
 
  private:
   struct Buckets {

@@ -1,5 +1,7 @@
 #include "gateway/upstream_client.h"
 
+#include "gateway/blocking_io.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -77,19 +79,9 @@ struct UpstreamCall::Impl {
   // the socket if it takes longer than `timeout`.
   template <typename Start>
   error_code wait(Start start, std::chrono::milliseconds timeout) {
-    error_code result = asio::error::would_block;
-    start([&result](error_code ec, auto&&...) { result = ec; });
-    ioc.restart();
-    ioc.run_for(timeout);
-    if (result == asio::error::would_block) {
-      error_code ignored;
-      socket.close(ignored);
-      ioc.restart();
-      ioc.run();
-      timed_out = true;
-      return asio::error::timed_out;
-    }
-    return result;
+    const error_code ec = run_with_timeout(ioc, socket, timeout, start);
+    timed_out = ec == asio::error::timed_out;
+    return ec;
   }
 
   bool is_cancelled() {
