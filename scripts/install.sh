@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libfmt-dev libboost1.81-dev libboost-json1.81-dev
   libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libsqlite3-dev
   skopeo  # the model store's interop tests
+  wrk     # the gateway's overhead bench (bench/gateway)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,10 +25,14 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # Daemons the tests start themselves on 127.0.0.1 (promtool from prometheus
 # checks the /metrics text; docker-registry is the OCI registry of the model
-# store's tests): installed without starting or enabling their services.
+# store's tests; redis-server shares the gateway's limits in its tests, nginx
+# is the gateway bench's baseline): installed without starting or enabling
+# their services.
 daemons=()
 command -v promtool >/dev/null || daemons+=(prometheus)
 command -v docker-registry >/dev/null || daemons+=(docker-registry)
+command -v redis-server >/dev/null || daemons+=(redis-server)
+command -v nginx >/dev/null || daemons+=(nginx)
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"
 if ((${#missing[@]} || ${#daemons[@]})); then

@@ -33,6 +33,10 @@ Runner add_inspect_command(CLI::App& app);
 Runner add_df_command(CLI::App& app);
 Runner add_prune_command(CLI::App& app);
 Runner add_scan_command(CLI::App& app);
+// The gateway (cmd_gateway.cpp, cmd_keys.cpp, cmd_usage.cpp).
+Runner add_gateway_command(CLI::App& app);
+Runner add_keys_command(CLI::App& app);
+Runner add_usage_command(CLI::App& app);
 
 // Prints "genstack: error: <message>" on one line to stderr; returns 1.
 int fail(const Status& status);

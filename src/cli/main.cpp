@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   add(gs::cli::add_df_command);
   add(gs::cli::add_prune_command);
   add(gs::cli::add_scan_command);
+  add(gs::cli::add_gateway_command);
+  add(gs::cli::add_keys_command);
+  add(gs::cli::add_usage_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,10 +1,9 @@
 #include "server/serve.h"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <thread>
 
+#include "core/signals.h"
 #include "http/server.h"
 #include "server/api_server.h"
 #include "server/store_models.h"
@@ -24,12 +23,7 @@ Status serve(const ServeOptions& options) {
         options.host);
   }
   // SIGINT/SIGTERM go to the thread that waits for them, never to a worker.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_shutdown_signals();
 
   ThreadPool pool(options.threads);
   ManagerOptions manager = options.manager;

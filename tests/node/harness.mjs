@@ -47,13 +47,14 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {object} [opts]
  * @param {string[]} [opts.args]    extra flags (e.g. ['--parallel', '16', '--ctx', '2048'])
  * @param {string[]} [opts.models]  model arguments (paths or NAME=PATH); default stories260K
+ * @param {number} [opts.port]      port to listen on; default 0 (any free port)
  * @returns {Promise<{baseURL: string, port: number, proc: import('node:child_process').ChildProcess,
  *                    stop: () => Promise<{code: number|null, signal: string|null, killed: boolean}>,
  *                    terminate: () => void, logs: () => string, exited: () => boolean}>}
  *   stop(): SIGTERM (once) by PID, wait up to 10 s, then SIGKILL; resolves with how it exited.
  *   terminate(): only send the SIGTERM.
  */
-export async function startServer({ args = [], models = [MODEL_PATH], env = {} } = {}) {
+export async function startServer({ args = [], models = [MODEL_PATH], env = {}, port = 0 } = {}) {
   if (!existsSync(BINARY)) {
     throw new Error(`genstack binary not found at ${BINARY}: build it (cmake --build build) or set GENSTACK_BINARY`);
   }
@@ -62,7 +63,7 @@ export async function startServer({ args = [], models = [MODEL_PATH], env = {} }
     // Model store references (not .gguf paths) are the server's to resolve.
     if (file.endsWith('.gguf') && !existsSync(file)) throw new Error(`model not found: ${file} (set GENSTACK_SHARED_DIR)`);
   }
-  const argv = ['serve', ...models, '--port', '0', ...args];
+  const argv = ['serve', ...models, '--port', String(port), ...args];
   const proc = spawn(BINARY, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },

@@ -1,0 +1,99 @@
+// The gateway's configuration (gateway.yaml; every option in docs/GATEWAY.md):
+// where it listens, the upstream servers, model routes, tiers, key storage
+// and limits. parse_config checks everything it can before anything starts,
+// so a typo is one clear error rather than a surprise under load.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace gs::gateway {
+
+struct UpstreamConfig {
+  std::string name;
+  std::string url;   // http://host:port (https is not supported yet)
+  std::string host;  // from url
+  std::string port;  // from url ("80" when absent)
+  double weight = 1.0;
+  std::string api_key_env;  // name of the env variable holding the upstream's key ("" = none)
+};
+
+struct RouteConfig {
+  std::string model;  // a model name, or "*" for any model
+  std::vector<std::string> aliases;
+  std::vector<std::string> pool;      // upstream names
+  std::vector<std::string> fallback;  // tried when every upstream of the pool failed or is ejected
+};
+
+struct TierConfig {
+  std::string name;
+  std::vector<std::string> models;  // empty or "*": every model
+  double requests_per_minute = 0;   // 0: unlimited
+  double tokens_per_minute = 0;     // 0: unlimited
+  int priority = 0;                 // sent upstream as the request's "priority"
+};
+
+struct HealthConfig {
+  double interval_s = 5;
+  double timeout_s = 2;
+  std::string path = "/health";
+};
+
+struct EjectionConfig {
+  int consecutive_failures = 3;
+  double cooldown_s = 10;
+};
+
+struct LimitsConfig {
+  size_t max_body_bytes = 8u << 20;
+  double upstream_timeout_s = 300;  // connect, and each wait for upstream bytes
+  double connect_timeout_s = 5;
+  int max_attempts = 3;  // upstreams tried per request before the fallback pool
+  // Proxied requests in flight (each holds a thread); beyond it: 503 with Retry-After.
+  int max_concurrent = 256;
+};
+
+// In-process response cache of deterministic requests (temperature 0 or a seed).
+struct CacheConfig {
+  bool enabled = false;
+  double ttl_s = 300;
+  size_t max_bytes = 64u << 20;  // answers held, least recently used dropped first
+};
+
+// Redis shared by gateway replicas (rate-limit buckets); empty url: in-process.
+struct RedisConfig {
+  std::string url;   // redis://HOST[:PORT]
+  std::string host;  // from url
+  std::string port;  // from url ("6379" when absent)
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::vector<UpstreamConfig> upstreams;
+  std::vector<RouteConfig> routes;
+  std::map<std::string, TierConfig> tiers;
+  std::string keys_db;  // "" until resolved: $GENSTACK_HOME/gateway.db
+  HealthConfig health;
+  EjectionConfig ejection;
+  LimitsConfig limits;
+  CacheConfig cache;
+  RedisConfig redis;
+  int io_threads = 2;
+
+  const UpstreamConfig* upstream(std::string_view name) const;
+};
+
+// Parses YAML text; errors name the offending key, e.g. "upstreams[1].url: ...".
+Result<Config> parse_config(const std::string& yaml_text);
+Result<Config> load_config(const std::string& path);
+
+// $GENSTACK_HOME, else ~/.genstack.
+std::string genstack_home();
+
+}  // namespace gs::gateway

@@ -1,0 +1,395 @@
+#include "gateway/gateway.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "core/signals.h"
+#include "gateway/errors.h"
+#include "gateway/gateway_internal.h"
+#include "gateway/redis_limiter.h"
+
+namespace gs::gateway {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kApiRoutes[] = {"/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+                                           "/api/chat", "/api/generate"};
+
+const RouteConfig* find_route(const Config& config, const std::string& model) {
+  const RouteConfig* wildcard = nullptr;
+  for (const RouteConfig& r : config.routes) {
+    if (r.model == model || std::find(r.aliases.begin(), r.aliases.end(), model) != r.aliases.end())
+      return &r;
+    if (r.model == "*") wildcard = &r;
+  }
+  return wildcard;
+}
+
+bool tier_allows(const TierConfig& tier, const std::string& requested, const std::string& canonical) {
+  if (tier.models.empty()) return true;
+  for (const std::string& m : tier.models) {
+    if (m == "*" || m == requested || m == canonical) return true;
+  }
+  return false;
+}
+
+std::string bearer_token(const http::Request& request) {
+  std::string_view value = request.header("Authorization");
+  if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) return "";
+  value.remove_prefix(7);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return std::string(value);
+}
+
+GatewayError unauthorized(std::string message) {
+  return {401, std::move(message), "invalid_request_error", "invalid_api_key"};
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics(obs::Registry& r)
+    : registry(r),
+      retries(r.counter("genstack_gateway_retries_total", "Requests sent again to another upstream.")),
+      stream_interruptions(r.counter("genstack_gateway_stream_interruptions_total",
+                                     "Streams cut by an upstream after the first byte.")),
+      limited_requests(r.counter("genstack_gateway_limited_requests_total", "Requests refused with 429.",
+                                 {{"limit", "requests"}})),
+      limited_tokens(r.counter("genstack_gateway_limited_requests_total", "Requests refused with 429.",
+                               {{"limit", "tokens"}})),
+      unauthorized(r.counter("genstack_gateway_unauthorized_total", "Requests refused with 401.")),
+      forbidden(r.counter("genstack_gateway_forbidden_total", "Requests refused with 403.")),
+      overloaded(r.counter("genstack_gateway_overloaded_total",
+                           "Requests refused with 503 because limits.max_concurrent were in flight.")),
+      cache_hits(
+          r.counter("genstack_gateway_cache_hits_total", "Requests answered from the response cache.")),
+      cache_misses(r.counter("genstack_gateway_cache_misses_total",
+                             "Cacheable (deterministic) requests the cache did not hold.")) {}
+
+obs::Histogram& GatewayMetrics::latency(const std::string& route) {
+  return registry.histogram("genstack_gateway_request_duration_seconds", "Time from request to last byte.",
+                            obs::latency_buckets(), {{"route", route}});
+}
+
+obs::Counter& GatewayMetrics::requests(const std::string& route, int status) {
+  return registry.counter("genstack_gateway_requests_total", "Requests answered, by route and status.",
+                          {{"route", route}, {"status", std::to_string(status)}});
+}
+
+obs::Counter& GatewayMetrics::ejections(const std::string& upstream) {
+  return registry.counter("genstack_gateway_ejections_total", "Upstreams ejected by the circuit breaker.",
+                          {{"upstream", upstream}});
+}
+
+namespace {
+std::vector<std::string> upstream_names(const Config& c) {
+  std::vector<std::string> out;
+  for (const auto& u : c.upstreams) out.push_back(u.name);
+  return out;
+}
+std::vector<double> upstream_weights(const Config& c) {
+  std::vector<double> out;
+  for (const auto& u : c.upstreams) out.push_back(u.weight);
+  return out;
+}
+}  // namespace
+
+Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
+    : config_(config),
+      keys_(keys),
+      usage_(usage),
+      balancer_(upstream_names(config), upstream_weights(config),
+                Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
+      metrics_(registry_) {
+  for (size_t i = 0; i < config.upstreams.size(); ++i) pools_.push_back(std::make_unique<ConnectionPool>());
+  if (config.redis.url.empty()) {
+    limiter_ = std::make_unique<RateLimiter>();
+  } else {
+    limiter_ = std::make_unique<RedisRateLimiter>(config.redis);
+  }
+  if (config.cache.enabled) {
+    cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+  }
+}
+
+Gateway::~Gateway() {
+  std::unique_lock lock(active_mutex_);
+  active_done_.wait(lock, [&] { return active_ == 0; });
+}
+
+double Gateway::now() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
+  if (request.method == "GET" && request.path == "/health") {
+    writer->send(200, "application/json", R"({"status":"ok"})");
+  } else if (request.method == "GET" && request.path == "/metrics") {
+    writer->send(200, obs::kTextContentType, render_metrics());
+  } else if (request.method == "GET" && request.path == "/v1/models") {
+    serve_models(request, *writer);
+  } else if (std::find(std::begin(kApiRoutes), std::end(kApiRoutes), request.path) != std::end(kApiRoutes)) {
+    if (request.method != "POST") {
+      send_error(*writer,
+                 {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
+      return;
+    }
+    // Key lookup and the upstream exchange block: they run on a thread of their
+    // own, and the number of such threads is bounded.
+    std::unique_lock lock(active_mutex_);
+    if (active_ >= static_cast<size_t>(config_.limits.max_concurrent)) {
+      lock.unlock();
+      metrics_.overloaded.inc();
+      send_error(*writer,
+                 {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
+                  "gateway_overloaded"},
+                 {{"Retry-After", "1"}});
+      return;
+    }
+    ++active_;
+    std::thread([this, request = std::move(request), writer = std::move(writer)]() mutable {
+      serve_api(std::move(request), std::move(writer));
+      std::lock_guard done(active_mutex_);
+      if (--active_ == 0) active_done_.notify_all();
+    }).detach();
+  } else {
+    send_error(*writer, {404, "no route " + request.method + " " + request.path, "invalid_request_error",
+                         "not_found"});
+  }
+}
+
+void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
+  const double started = now();
+  const std::string route_name = request.path;
+  UsageRecord usage;  // recorded once the key is known
+  auto finish = [&](int status) {
+    metrics_.requests(route_name, status).inc();
+    metrics_.latency(route_name).observe(now() - started);
+    if (usage_ && usage.key_id != 0) {
+      usage.unix_time = static_cast<int64_t>(std::time(nullptr));
+      usage.error = status >= 400;
+      usage.latency_s = now() - started;
+      usage_->record(std::move(usage));
+    }
+  };
+  const std::string secret = bearer_token(request);
+  if (secret.empty()) {
+    metrics_.unauthorized.inc();
+    send_error(*writer, unauthorized("missing API key: send 'Authorization: Bearer KEY'"));
+    return finish(401);
+  }
+  auto key = keys_.find(secret);
+  if (!key.ok()) {
+    send_error(*writer, {500, key.error(), "server_error", ""});
+    return finish(500);
+  }
+  if (!key->has_value()) {
+    metrics_.unauthorized.inc();
+    send_error(*writer, unauthorized("invalid or revoked API key"));
+    return finish(401);
+  }
+  const KeyRecord& record = **key;
+  usage.key_id = record.id;
+  const auto tier_it = config_.tiers.find(record.tier);
+  if (tier_it == config_.tiers.end()) {
+    metrics_.forbidden.inc();
+    send_error(*writer, {403, "the key's tier '" + record.tier + "' is not configured on this gateway",
+                         "permission_error", "tier_not_configured"});
+    return finish(403);
+  }
+  const TierConfig& tier = tier_it->second;
+
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body, ec);
+  if (ec || !body.is_object()) {
+    send_error(*writer, {400, "the request body must be a JSON object", "invalid_request_error", ""});
+    return finish(400);
+  }
+  json::object& o = body.as_object();
+  const json::value* model_value = o.if_contains("model");
+  if (!model_value || !model_value->is_string() || model_value->as_string().empty()) {
+    send_error(*writer, {400, "'model' is required", "invalid_request_error", ""});
+    return finish(400);
+  }
+  const std::string requested(model_value->as_string());
+  usage.model = requested;
+  const RouteConfig* route = find_route(config_, requested);
+  if (!route) {
+    send_error(*writer, {404, "The model '" + requested + "' does not exist or is not routed here",
+                         "invalid_request_error", "model_not_found"});
+    return finish(404);
+  }
+  const std::string canonical = route->model == "*" ? requested : route->model;
+  usage.model = canonical;
+  if (!tier_allows(tier, requested, canonical)) {
+    metrics_.forbidden.inc();
+    send_error(*writer, {403, "tier '" + tier.name + "' may not use model '" + requested + "'",
+                         "permission_error", "model_not_allowed"});
+    return finish(403);
+  }
+  LimitVerdict verdict = limiter_->admit(record.id, tier.requests_per_minute, tier.tokens_per_minute, now());
+  if (!verdict.allowed) {
+    (verdict.limit == "tokens" ? metrics_.limited_tokens : metrics_.limited_requests).inc();
+    verdict.headers.emplace_back("Retry-After",
+                                 std::to_string(static_cast<int64_t>(std::ceil(verdict.retry_after_s))));
+    send_error(*writer,
+               {429, "rate limit of tier '" + tier.name + "' reached; retry after the time in Retry-After",
+                "requests", "rate_limit_exceeded"},
+               std::move(verdict.headers));
+    return finish(429);
+  }
+
+  ProxyRequest job;
+  o["model"] = canonical;
+  if (cache_ && is_deterministic(o)) job.cache_key = cache_key(request.path, o);
+  o["priority"] = tier.priority;
+  const json::value* stream = o.if_contains("stream");
+  const bool openai = request.path.starts_with("/v1/");
+  if (openai && stream && stream->is_bool() && stream->as_bool() && request.path != "/v1/embeddings") {
+    json::value& options = o["stream_options"];
+    job.strip_usage_chunk = !(options.is_object() && options.as_object().contains("include_usage"));
+    if (!options.is_object()) options.emplace_object();
+    options.as_object()["include_usage"] = true;
+  }
+  job.body = json::serialize(body);
+  job.request = std::move(request);
+  job.writer = writer;
+  job.route = route;
+  job.limit_headers = std::move(verdict.headers);
+  job.key_id = record.id;
+  job.tokens_per_minute = tier.tokens_per_minute;
+  const int status = !job.cache_key.empty() && serve_cached(job) ? 200 : forward(job);
+  usage.upstream = job.answered_by;
+  usage.prompt_tokens = job.usage.prompt_tokens;
+  usage.completion_tokens = job.usage.completion_tokens;
+  finish(status);
+}
+
+bool Gateway::serve_cached(ProxyRequest& job) {
+  const std::shared_ptr<const CachedAnswer> hit = cache_->get(job.cache_key, now());
+  if (!hit) {
+    metrics_.cache_misses.inc();
+    return false;
+  }
+  metrics_.cache_hits.inc();
+  http::Headers headers = job.limit_headers;
+  headers.emplace_back("x-cache", "hit");
+  if (hit->streamed) {
+    job.writer->begin_stream(200, hit->content_type, std::move(headers));
+    for (const std::string& event : hit->pieces) {
+      if (!job.writer->write(event)) break;
+    }
+    job.writer->end();
+  } else {
+    job.writer->send(200, hit->content_type, hit->pieces.empty() ? "" : hit->pieces.front(),
+                     std::move(headers));
+  }
+  job.answered_by = "cache";
+  job.usage = hit->usage;
+  // The key gets the answer's tokens whoever computed them: limits count what a key receives.
+  charge_tokens(job);
+  return true;
+}
+
+void Gateway::store_in_cache(const ProxyRequest& job, CachedAnswer answer) {
+  answer.usage = job.usage;
+  cache_->put(job.cache_key, std::move(answer), now());
+}
+
+void Gateway::serve_models(const http::Request& request, http::ResponseWriter& writer) {
+  auto key = keys_.find(bearer_token(request));
+  if (!key.ok() || !key->has_value()) {
+    send_error(writer, unauthorized("invalid or missing API key"));
+    return;
+  }
+  json::array data;
+  for (const RouteConfig& r : config_.routes) {
+    if (r.model == "*") continue;
+    data.push_back(json::object{{"id", r.model}, {"object", "model"}, {"owned_by", "genstack"}});
+    for (const std::string& alias : r.aliases) {
+      data.push_back(json::object{{"id", alias}, {"object", "model"}, {"owned_by", "genstack"}});
+    }
+  }
+  writer.send(200, "application/json", json::serialize(json::object{{"object", "list"}, {"data", data}}));
+}
+
+std::string Gateway::render_metrics() {
+  {
+    std::lock_guard lock(active_mutex_);
+    registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
+        .set(static_cast<double>(active_));
+  }
+  if (cache_) {
+    registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
+        .set(static_cast<double>(cache_->bytes()));
+    registry_.gauge("genstack_gateway_cache_entries", "Answers held by the response cache.")
+        .set(static_cast<double>(cache_->entries()));
+  }
+  for (const UpstreamStats& s : balancer_.stats(now())) {
+    const obs::Labels labels{{"upstream", s.name}};
+    registry_.gauge("genstack_gateway_upstream_healthy", "1 when the last health check passed.", labels)
+        .set(s.healthy ? 1 : 0);
+    registry_.gauge("genstack_gateway_upstream_ejected", "1 while the circuit breaker is open.", labels)
+        .set(s.breaker == BreakerState::kClosed ? 0 : 1);
+    registry_.gauge("genstack_gateway_upstream_outstanding", "Requests in flight to the upstream.", labels)
+        .set(static_cast<double>(s.outstanding));
+  }
+  return registry_.render();
+}
+
+void Gateway::check_health() {
+  for (size_t i = 0; i < config_.upstreams.size(); ++i) {
+    const UpstreamConfig& u = config_.upstreams[i];
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config_.health.timeout_s * 1000));
+    balancer_.set_health(i, probe({u.host, u.port}, config_.health.path, timeout), now());
+  }
+}
+
+Status run_gateway(const Config& config) {
+  sigset_t signals = block_shutdown_signals();
+
+  GS_ASSIGN_OR_RETURN(auto keys, KeyStore::open(config.keys_db));
+  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(config.keys_db));
+  UsageRecorder usage(*usage_store);
+  Gateway gateway(config, *keys, &usage);
+  http::ServerOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.max_body_bytes = config.limits.max_body_bytes;
+  options.io_threads = config.io_threads;
+  GS_ASSIGN_OR_RETURN(
+      auto server,
+      http::Server::create(options, [&gateway](http::Request r, std::shared_ptr<http::ResponseWriter> w) {
+        gateway.handle(std::move(r), std::move(w));
+      }));
+  std::printf("genstack: gateway listening on http://%s:%u\n", config.listen_host.c_str(), server->port());
+  std::fflush(stdout);
+
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    double next_check = 0;
+    const timespec tick{0, 100'000'000};
+    while (!done) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGINT || sig == SIGTERM) {
+        std::fprintf(stderr, "genstack: gateway shutting down\n");
+        server->stop(std::chrono::seconds(10));
+        return;
+      }
+      if (gateway.now() >= next_check) {
+        gateway.check_health();
+        next_check = gateway.now() + config.health.interval_s;
+      }
+    }
+  });
+  server->run();
+  done = true;
+  watcher.join();
+  return Status::Ok();
+}
+
+}  // namespace gs::gateway

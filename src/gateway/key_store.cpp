@@ -1,0 +1,145 @@
+#include "gateway/key_store.h"
+
+#include "gateway/sqlite_statement.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include <ctime>
+#include <filesystem>
+
+namespace gs::gateway {
+namespace {
+
+std::string to_hex(const unsigned char* bytes, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS api_keys ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL, tier TEXT NOT NULL,"
+    " hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, revoked_at INTEGER)";
+
+KeyRecord read_record(const Statement& s) {
+  return KeyRecord{s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5) != 0};
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  return to_hex(digest, length);
+}
+
+Result<std::string> generate_key() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error("no random bytes from OpenSSL for a new key");
+  return "gsk_" + to_hex(bytes, sizeof bytes);
+}
+
+Result<sqlite3*> open_database(const std::string& path) {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return Error("cannot create {}: {}", dir.string(), ec.message());
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status status = Error("cannot open database {}: {}", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return status;
+  }
+  // Another process (the CLI) or connection may write at the same time.
+  sqlite3_busy_timeout(db, 5000);
+  if (Status status = exec_sql(db, "PRAGMA journal_mode=WAL"); !status.ok()) {
+    sqlite3_close(db);
+    return status.with_context(path);
+  }
+  return db;
+}
+
+Status exec_sql(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return Status::Ok();
+  Status status = Error("gateway database: {}", message ? message : sqlite3_errmsg(db));
+  sqlite3_free(message);
+  return status;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
+  GS_ASSIGN_OR_RETURN(sqlite3 * db, open_database(path));
+  std::unique_ptr<KeyStore> store(new KeyStore(db));
+  GS_RETURN_IF_ERROR(exec_sql(db, kSchema).with_context(path));
+  return store;
+}
+
+KeyStore::~KeyStore() { sqlite3_close(db_); }
+
+Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& name) {
+  GS_ASSIGN_OR_RETURN(std::string secret, generate_key());
+  CreatedKey created{
+      KeyRecord{0, name, tier, secret.substr(0, 12), static_cast<int64_t>(std::time(nullptr)), false},
+      secret};
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "INSERT INTO api_keys(name, tier, hash, prefix, created_at) VALUES(?, ?, ?, ?, ?)");
+  GS_RETURN_IF_ERROR(s.prepared());
+  s.bind(1, name);
+  s.bind(2, tier);
+  s.bind(3, sha256_hex(secret));
+  s.bind(4, created.record.prefix);
+  s.bind(5, created.record.created_at);
+  GS_RETURN_IF_ERROR(s.step().status());
+  created.record.id = sqlite3_last_insert_rowid(db_);
+  return created;
+}
+
+Result<std::vector<KeyRecord>> KeyStore::list() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT id, name, tier, prefix, created_at, revoked_at IS NOT NULL FROM api_keys ORDER BY id");
+  GS_RETURN_IF_ERROR(s.prepared());
+  std::vector<KeyRecord> out;
+  for (;;) {
+    GS_ASSIGN_OR_RETURN(int rc, s.step());
+    if (rc == SQLITE_DONE) break;
+    out.push_back(read_record(s));
+  }
+  return out;
+}
+
+Status KeyStore::revoke(int64_t id) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+  GS_RETURN_IF_ERROR(s.prepared());
+  s.bind(1, static_cast<int64_t>(std::time(nullptr)));
+  s.bind(2, id);
+  GS_RETURN_IF_ERROR(s.step().status());
+  if (sqlite3_changes(db_) == 0) return Error("no live key with id {}", id);
+  return Status::Ok();
+}
+
+Result<std::optional<KeyRecord>> KeyStore::find(std::string_view secret) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT id, name, tier, prefix, created_at, revoked_at IS NOT NULL FROM api_keys"
+              " WHERE hash = ? AND revoked_at IS NULL");
+  GS_RETURN_IF_ERROR(s.prepared());
+  s.bind(1, sha256_hex(secret));
+  GS_ASSIGN_OR_RETURN(int rc, s.step());
+  if (rc == SQLITE_DONE) return std::optional<KeyRecord>();
+  return std::optional<KeyRecord>(read_record(s));
+}
+
+}  // namespace gs::gateway

@@ -1,0 +1,241 @@
+// Forwarding one request: upstream choice with retries before the first
+// byte, failover to the route's fallback pool, and the streaming relay.
+#include <cstdio>
+#include <cstdlib>
+
+#include "gateway/errors.h"
+#include "gateway/gateway_internal.h"
+#include "gateway/stream_relay.h"
+
+namespace gs::gateway {
+namespace {
+
+constexpr size_t kMaxBufferedBody = 64u << 20;  // a non-streamed answer (embeddings can be large)
+constexpr size_t kMaxErrorBody = 1u << 20;
+
+// Lets the client's disconnect cancel whichever upstream call is current.
+class CancelSlot {
+ public:
+  void set(UpstreamCall* call) {
+    std::lock_guard lock(mutex_);
+    call_ = call;
+    if (cancelled_ && call_) call_->cancel();
+  }
+  void cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    if (call_) call_->cancel();
+  }
+  bool cancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+
+ private:
+  std::mutex mutex_;
+  UpstreamCall* call_ = nullptr;
+  bool cancelled_ = false;
+};
+
+std::optional<StreamFormat> stream_format(std::string_view content_type) {
+  if (content_type.starts_with("text/event-stream")) return StreamFormat::kSse;
+  if (content_type.starts_with("application/x-ndjson")) return StreamFormat::kNdjson;
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Gateway::Attempt {
+  std::vector<size_t> tried;
+  std::shared_ptr<CancelSlot> slot = std::make_shared<CancelSlot>();
+  std::string last_error;
+  // The last 5xx answer, passed on when no upstream does better.
+  int failed_status = 0;
+  std::string failed_body;
+  std::string failed_type;
+  bool timed_out = false;  // the last failure was an upstream that did not answer in time
+  int status = 0;          // what the client got
+};
+
+http::Headers Gateway::upstream_headers(size_t upstream) const {
+  http::Headers headers{{"Content-Type", "application/json"}};
+  const std::string& env = config_.upstreams[upstream].api_key_env;
+  if (const char* key = env.empty() ? nullptr : std::getenv(env.c_str()); key && *key) {
+    headers.emplace_back("Authorization", std::string("Bearer ") + key);
+  }
+  return headers;
+}
+
+int Gateway::forward(ProxyRequest& job) {
+  Attempt attempt;
+  job.writer->on_disconnect([slot = attempt.slot] { slot->cancel(); });
+  for (const std::vector<std::string>* names : {&job.route->pool, &job.route->fallback}) {
+    std::vector<size_t> pool;
+    for (const std::string& name : *names) {
+      pool.push_back(static_cast<size_t>(config_.upstream(name) - config_.upstreams.data()));
+    }
+    for (int n = 0; n < config_.limits.max_attempts; ++n) {
+      if (attempt.slot->cancelled()) return 499;  // nginx's "client closed request"
+      const int chosen = balancer_.choose(pool, attempt.tried, now());
+      if (chosen < 0) break;
+      if (!attempt.tried.empty()) metrics_.retries.inc();
+      attempt.tried.push_back(static_cast<size_t>(chosen));
+      if (try_upstream(job, static_cast<size_t>(chosen), attempt)) return attempt.status;
+    }
+  }
+  if (attempt.failed_status != 0) {
+    job.writer->send(attempt.failed_status, attempt.failed_type, std::move(attempt.failed_body),
+                     job.limit_headers);
+    return attempt.failed_status;
+  }
+  const std::string why =
+      attempt.last_error.empty() ? "every upstream is ejected or unhealthy" : attempt.last_error;
+  if (attempt.timed_out) {
+    send_error(*job.writer, {504, "no upstream answered in time: " + why, "server_error", "upstream_timeout"},
+               job.limit_headers);
+    return 504;
+  }
+  send_error(*job.writer,
+             {503, "no upstream could take the request: " + why, "server_error", "upstream_unavailable"},
+             job.limit_headers);
+  return 503;
+}
+
+void Gateway::record(size_t upstream, Balancer::Outcome outcome) {
+  if (!balancer_.finish(upstream, outcome, now())) return;
+  const std::string& name = config_.upstreams[upstream].name;
+  metrics_.ejections(name).inc();
+  std::fprintf(stderr, "genstack: gateway: upstream %s ejected after %d consecutive failures\n", name.c_str(),
+               config_.ejection.consecutive_failures);
+}
+
+bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt) {
+  const UpstreamConfig& u = config_.upstreams[upstream];
+  const CallTimeouts timeouts{
+      std::chrono::milliseconds(static_cast<int64_t>(config_.limits.connect_timeout_s * 1000)),
+      std::chrono::milliseconds(static_cast<int64_t>(config_.limits.upstream_timeout_s * 1000))};
+  UpstreamCall call({u.host, u.port}, *pools_[upstream], timeouts);
+  attempt.slot->set(&call);
+  struct Unset {
+    CancelSlot& slot;
+    ~Unset() { slot.set(nullptr); }
+  } unset{*attempt.slot};
+
+  const Status started =
+      call.start(job.request.method, job.request.target, upstream_headers(upstream), job.body);
+  if (!started.ok()) {
+    record(upstream, attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure);
+    attempt.last_error = u.name + ": " + started.message();
+    attempt.timed_out = call.timed_out();
+    return false;
+  }
+  if (call.status() >= 500) {  // nothing reached the client yet: another upstream may do better
+    std::string body;
+    while (!call.done() && body.size() < kMaxErrorBody) {
+      auto piece = call.read_some();
+      if (!piece.ok()) break;
+      body += *piece;
+    }
+    record(upstream, Balancer::Outcome::kFailure);
+    attempt.last_error = u.name + ": HTTP " + std::to_string(call.status());
+    attempt.failed_status = call.status();
+    attempt.failed_type = call.header("Content-Type");
+    attempt.failed_body = std::move(body);
+    attempt.timed_out = false;
+    return false;
+  }
+  relay(job, call, upstream, attempt);
+  return true;
+}
+
+Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
+                                        const std::string& name, const http::Headers& headers, Usage& usage) {
+  EventSplitter splitter(format);
+  job.writer->begin_stream(call.status(), call.header("Content-Type"), headers);
+  // The events as the client got them, for the cache (dropped past its size bound).
+  bool capturing = !job.cache_key.empty() && call.status() == 200;
+  CachedAnswer captured{call.header("Content-Type"), true, {}, {}};
+  size_t captured_bytes = 0;
+  auto fail = [&](const std::string& why, std::string_view code) {
+    metrics_.stream_interruptions.inc();
+    job.writer->write(stream_error_event(format, "upstream " + name + " " + why, code));
+    job.writer->end();
+    call.cancel();
+    return Balancer::Outcome::kFailure;
+  };
+  while (!call.done()) {
+    auto piece = call.read_some();
+    if (!piece.ok()) {
+      if (job.writer->client_gone()) return Balancer::Outcome::kAborted;
+      return fail("broke off the stream: " + piece.error(), "stream_interrupted");
+    }
+    for (std::string& event : splitter.feed(*piece)) {
+      if (const std::string bad = malformed_event_reason(format, event); !bad.empty()) {
+        return fail("sent a malformed stream: " + bad, "upstream_malformed");
+      }
+      if (scan_usage(event, usage) && job.strip_usage_chunk) continue;
+      captured_bytes += event.size();
+      capturing = capturing && captured_bytes <= cache_->max_bytes();
+      if (capturing) captured.pieces.push_back(event);
+      if (!job.writer->write(std::move(event))) {
+        call.cancel();
+        return Balancer::Outcome::kAborted;
+      }
+    }
+  }
+  if (splitter.partial().find_first_not_of(" \t\r\n") != std::string::npos) {
+    return fail("ended the stream in the middle of an event", "upstream_malformed");
+  }
+  job.writer->end();
+  if (capturing) store_in_cache(job, std::move(captured));
+  return Balancer::Outcome::kSuccess;
+}
+
+void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt) {
+  const std::string& name = config_.upstreams[upstream].name;
+  const std::string content_type = call.header("Content-Type");
+  http::Headers headers = job.limit_headers;
+  headers.emplace_back("x-genstack-upstream", name);
+  if (cache_) headers.emplace_back("x-cache", "miss");
+  attempt.status = call.status();
+  job.answered_by = name;
+  Usage& usage = job.usage;
+  auto outcome = Balancer::Outcome::kSuccess;
+  const auto format = stream_format(content_type);
+  if (!format) {
+    std::string body;
+    while (!call.done()) {
+      auto piece = call.read_some();
+      if (!piece.ok() || body.size() + piece->size() > kMaxBufferedBody) {
+        outcome = attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure;
+        attempt.status = 502;
+        send_error(*job.writer,
+                   {502,
+                    "upstream " + name + " failed mid-answer: " +
+                        (piece.ok() ? std::string("answer too large") : piece.error()),
+                    "server_error", "upstream_error"},
+                   headers);
+        break;
+      }
+      body += *piece;
+    }
+    if (attempt.status != 502) {
+      scan_usage(body, usage);
+      if (!job.cache_key.empty() && call.status() == 200)
+        store_in_cache(job, {content_type, false, {body}, {}});
+      job.writer->send(call.status(), content_type, std::move(body), headers);
+    }
+  } else {
+    outcome = relay_stream(job, call, *format, name, headers, usage);
+  }
+  record(upstream, outcome);
+  charge_tokens(job);
+}
+
+void Gateway::charge_tokens(const ProxyRequest& job) {
+  if (!job.usage.seen || job.tokens_per_minute <= 0) return;
+  limiter_->charge_tokens(job.key_id, job.tokens_per_minute,
+                          static_cast<double>(job.usage.prompt_tokens + job.usage.completion_tokens), now());
+}
+
+}  // namespace gs::gateway

@@ -1,0 +1,79 @@
+// One HTTP/1.1 exchange with an upstream, driven from the calling thread:
+// send the request, read the response head, then the body piece by piece as
+// it arrives (a stream is relayed, never collected). Idle keep-alive
+// connections are kept per upstream in a ConnectionPool. Every wait is
+// bounded by a timeout, and cancel() (from any thread: a client that went
+// away) makes the pending wait fail at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "http/server.h"
+
+namespace gs::gateway {
+
+// Idle connections (socket descriptors) to one upstream.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(size_t max_idle = 64) : max_idle_(max_idle) {}
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  int take();  // -1 when none is idle
+  void give(int fd);
+
+ private:
+  std::mutex mutex_;
+  std::vector<int> idle_;
+  size_t max_idle_;
+};
+
+struct UpstreamAddress {
+  std::string host;
+  std::string port;
+};
+
+struct CallTimeouts {
+  std::chrono::milliseconds connect{5000};
+  std::chrono::milliseconds io{300000};  // each wait for the upstream (a token may take long)
+};
+
+class UpstreamCall {
+ public:
+  UpstreamCall(UpstreamAddress address, ConnectionPool& pool, CallTimeouts timeouts);
+  ~UpstreamCall();  // returns a cleanly finished keep-alive connection to the pool
+  UpstreamCall(const UpstreamCall&) = delete;
+  UpstreamCall& operator=(const UpstreamCall&) = delete;
+
+  // Sends the request and reads the response head. A failure means no byte
+  // of a response arrived, so the request may be retried elsewhere.
+  Status start(const std::string& method, const std::string& target, const http::Headers& headers,
+               const std::string& body);
+  int status() const;
+  const http::Headers& headers() const;
+  std::string header(std::string_view name) const;
+  // The next piece of the body; empty at its end (then done() is true).
+  Result<std::string> read_some();
+  bool done() const;
+  // True when the last failure was a wait that ran past its timeout.
+  bool timed_out() const;
+  // Thread-safe and idempotent: the pending and every later wait fail.
+  void cancel();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// GET `path` with one timeout for the whole exchange; true on a 2xx answer.
+bool probe(const UpstreamAddress& address, const std::string& path, std::chrono::milliseconds timeout);
+
+}  // namespace gs::gateway

@@ -1,0 +1,114 @@
+// API keys in SQLite: stored hashed, found by their secret, revoked for good.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "gateway/key_store.h"
+#include "gateway/stream_relay.h"
+
+namespace gs::gateway {
+namespace {
+
+std::string temp_db() {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("gs-keys-" + std::to_string(::getpid()) + "-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  return (dir / "sub" / "gateway.db").string();
+}
+
+TEST(GatewayKeys, Sha256MatchesTheStandardVector) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(GatewayKeys, KeysAreRandomAndWellFormed) {
+  auto a = generate_key(), b = generate_key();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->size(), 4u + 64u);
+  EXPECT_TRUE(a->starts_with("gsk_"));
+  EXPECT_NE(*a, *b);
+}
+
+TEST(GatewayKeys, CreateFindListRevoke) {
+  const std::string path = temp_db();
+  auto store = KeyStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error();
+  auto created = (*store)->create("free", "alice");
+  ASSERT_TRUE(created.ok()) << created.error();
+  auto found = (*store)->find(created->secret);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->tier, "free");
+  EXPECT_EQ((*found)->name, "alice");
+  auto wrong = (*store)->find(created->secret + "x");
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->has_value());
+
+  // Only the hash is on disk.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT hash FROM api_keys", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), sha256_hex(created->secret));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+
+  // A second handle (another process, e.g. `genstack keys revoke`) sees the same keys.
+  auto other = KeyStore::open(path);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->revoke(created->record.id).ok());
+  EXPECT_FALSE((*other)->revoke(created->record.id).ok());
+  EXPECT_FALSE((*other)->revoke(999).ok());
+  found = (*store)->find(created->secret);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+  auto list = (*store)->list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE((*list)[0].revoked);
+  EXPECT_EQ((*list)[0].prefix, created->secret.substr(0, 12));
+}
+
+TEST(GatewayStream, SplitsEventsAcrossPiecesAndReadsUsage) {
+  EventSplitter sse(StreamFormat::kSse);
+  EXPECT_TRUE(sse.feed("data: {\"a\":1}\n").empty());
+  auto events =
+      sse.feed("\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\nda");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], "data: {\"a\":1}\n\n");
+  EXPECT_EQ(sse.partial(), "da");
+  Usage usage;
+  EXPECT_FALSE(scan_usage(events[0], usage));
+  EXPECT_TRUE(scan_usage(events[1], usage));  // usage-only chunk
+  EXPECT_EQ(usage.prompt_tokens, 3);
+  EXPECT_EQ(usage.completion_tokens, 4);
+
+  EventSplitter nd(StreamFormat::kNdjson);
+  auto lines = nd.feed("{\"done\":false}\n{\"done\":true,\"prompt_eval_count\":5,\"eval_count\":6}\n");
+  ASSERT_EQ(lines.size(), 2u);
+  Usage ollama;
+  scan_usage(lines[1], ollama);
+  EXPECT_EQ(ollama.prompt_tokens + ollama.completion_tokens, 11);
+  EXPECT_EQ(stream_error_event(StreamFormat::kSse, "x").substr(0, 16), "data: {\"error\":{");
+  EXPECT_TRUE(stream_error_event(StreamFormat::kSse, "x").ends_with("data: [DONE]\n\n"));
+  EXPECT_TRUE(stream_error_event(StreamFormat::kNdjson, "x").ends_with("}\n"));
+}
+
+TEST(GatewayStream, NamesMalformedEvents) {
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "data: {\"a\":1}\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "data: [DONE]\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, ": keep-alive\n\n"), "");
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kSse, "event: x\nid: 3\ndata: {\"a\":\ndata: 1}\r\n\n"), "");
+  EXPECT_NE(malformed_event_reason(StreamFormat::kSse, "garbage\n\n").find("not an SSE field"),
+            std::string::npos);
+  EXPECT_NE(malformed_event_reason(StreamFormat::kSse, "data: {oops\n\n").find("not JSON"),
+            std::string::npos);
+  EXPECT_EQ(malformed_event_reason(StreamFormat::kNdjson, "{\"done\":true}\n"), "");
+  EXPECT_NE(malformed_event_reason(StreamFormat::kNdjson, "nope\n"), "");
+  EXPECT_NE(stream_error_event(StreamFormat::kSse, "x", "upstream_malformed").find("upstream_malformed"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gs::gateway

@@ -1,0 +1,90 @@
+// Rate limits shared through Redis: two `genstack gateway` processes with
+// one Debian redis-server (started here on a free port, stopped by PID) hold
+// a key to one limit between them. Skipped when redis-server is not installed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { assertOpenAIError, postJSON, withTimeout } from './harness.mjs';
+import {
+  closedPort, createKey, fakeCompletion, makeWorkDir, startFakeUpstream, startGateway, writeConfig,
+} from './gateway_harness.mjs';
+
+const REDIS = ['/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server'].find(existsSync);
+const chat = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+
+async function startRedis() {
+  const port = await closedPort();
+  const proc = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  let out = '';
+  const ready = new Promise((resolve, reject) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    exited.then(() => reject(new Error(`redis-server exited: ${out}`)));
+  });
+  await withTimeout(ready, 30_000, 'redis-server did not start');
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
+    await exited;
+  };
+  return { url: `redis://127.0.0.1:${port}`, stop };
+}
+
+describe('genstack gateway: limits shared through Redis', { skip: !REDIS && 'redis-server is not installed' }, () => {
+  let work, redis, upstream, gateways = [], key;
+
+  before(async () => {
+    work = makeWorkDir();
+    redis = await startRedis();
+    upstream = await startFakeUpstream((req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fakeCompletion(JSON.parse(body).model)));
+    });
+    const config = {
+      listen: '127.0.0.1:0',
+      upstreams: [{ name: 'fake', url: upstream.url }],
+      routes: [{ model: 'm', pool: ['fake'] }],
+      tiers: { small: { requests_per_minute: 3 } },
+      keys: { db: work.db },
+      redis: { url: redis.url },
+    };
+    const file = writeConfig(work.dir, config);
+    gateways = [await startGateway(file), await startGateway(file)];
+    key = createKey(work.db, 'small');
+  });
+
+  after(async () => {
+    for (const g of gateways) await g.stop();
+    await redis?.stop();
+    await upstream?.close();
+    work?.remove();
+  });
+
+  const post = (gateway, secret = key.secret) =>
+    postJSON(gateway.baseURL, '/v1/chat/completions', chat, { headers: { authorization: `Bearer ${secret}` } });
+
+  test('3 requests/min across two gateways: the 4th is 429, whichever gateway gets it', async () => {
+    const answers = [];
+    for (const g of [0, 1, 0]) answers.push(await post(gateways[g]));
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(answers.map((r) => r.headers.get('x-ratelimit-remaining-requests')), ['2', '1', '0']);
+    const limited = await post(gateways[1]);
+    assert.equal(limited.status, 429);
+    assertOpenAIError(assert, limited.json, { code: 'rate_limit_exceeded' });
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal(limited.headers.get('x-ratelimit-limit-requests'), '3');
+    assert.equal((await post(gateways[0])).status, 429);
+  });
+
+  test('with Redis gone, the gateways keep serving on their own buckets', async () => {
+    await redis.stop();
+    const other = createKey(work.db, 'small', 'other');
+    const r = await post(gateways[0], other.secret);
+    assert.equal(r.status, 200, r.text);
+    assert.match(gateways[0].logs(), /limits are per gateway until Redis answers again/);
+  });
+});
