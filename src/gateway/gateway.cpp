@@ -104,7 +104,8 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
       usage_(usage),
       balancer_(upstream_names(config), upstream_weights(config),
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
-      metrics_(registry_) {
+      metrics_(registry_),
+      workers_(static_cast<size_t>(config.limits.max_concurrent)) {
   for (size_t i = 0; i < config.upstreams.size(); ++i) pools_.push_back(std::make_unique<ConnectionPool>());
   if (config.redis.url.empty()) {
     limiter_ = std::make_unique<RateLimiter>();
@@ -116,10 +117,7 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
   }
 }
 
-Gateway::~Gateway() {
-  std::unique_lock lock(active_mutex_);
-  active_done_.wait(lock, [&] { return active_ == 0; });
-}
+Gateway::~Gateway() = default;
 
 double Gateway::now() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -138,24 +136,17 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
                  {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
       return;
     }
-    // Key lookup and the upstream exchange block: they run on a thread of their
-    // own, and the number of such threads is bounded.
-    std::unique_lock lock(active_mutex_);
-    if (active_ >= static_cast<size_t>(config_.limits.max_concurrent)) {
-      lock.unlock();
+    // Key lookup and the upstream exchange block: they run on the bounded worker threads.
+    auto serve = [this, request = std::move(request), writer]() mutable {
+      serve_api(std::move(request), std::move(writer));
+    };
+    if (!workers_.try_run(std::move(serve))) {
       metrics_.overloaded.inc();
       send_error(*writer,
                  {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
                   "gateway_overloaded"},
                  {{"Retry-After", "1"}});
-      return;
     }
-    ++active_;
-    std::thread([this, request = std::move(request), writer = std::move(writer)]() mutable {
-      serve_api(std::move(request), std::move(writer));
-      std::lock_guard done(active_mutex_);
-      if (--active_ == 0) active_done_.notify_all();
-    }).detach();
   } else {
     send_error(*writer, {404, "no route " + request.method + " " + request.path, "invalid_request_error",
                          "not_found"});
@@ -318,11 +309,8 @@ void Gateway::serve_models(const http::Request& request, http::ResponseWriter& w
 }
 
 std::string Gateway::render_metrics() {
-  {
-    std::lock_guard lock(active_mutex_);
-    registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
-        .set(static_cast<double>(active_));
-  }
+  registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
+      .set(static_cast<double>(workers_.busy()));
   if (cache_) {
     registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
         .set(static_cast<double>(cache_->bytes()));

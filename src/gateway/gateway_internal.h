@@ -17,6 +17,7 @@
 #include "gateway/stream_relay.h"
 #include "gateway/upstream_client.h"
 #include "gateway/usage.h"
+#include "gateway/worker_pool.h"
 #include "http/server.h"
 #include "observe/registry.h"
 
@@ -96,9 +97,8 @@ class Gateway {
   GatewayMetrics metrics_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 
-  std::mutex active_mutex_;
-  std::condition_variable active_done_;
-  size_t active_ = 0;
+  // Last, so that it goes first: requests in flight finish while the rest is there.
+  WorkerPool workers_;
 };
 
 }  // namespace gs::gateway

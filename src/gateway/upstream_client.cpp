@@ -31,6 +31,13 @@ bool idle_connection_alive(int fd) {
   return ::poll(&p, 1, 0) == 0;
 }
 
+// One per thread, reused by its calls (one at a time): an io_context costs
+// an epoll instance and a timer descriptor, too much to make per request.
+asio::io_context& thread_io_context() {
+  thread_local asio::io_context ioc;
+  return ioc;
+}
+
 }  // namespace
 
 ConnectionPool::~ConnectionPool() {
@@ -61,7 +68,7 @@ struct UpstreamCall::Impl {
   UpstreamAddress address;
   ConnectionPool& pool;
   CallTimeouts timeouts;
-  asio::io_context ioc;
+  asio::io_context& ioc = thread_io_context();
   tcp::socket socket{ioc};
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
