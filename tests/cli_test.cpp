@@ -23,7 +23,8 @@ void expect_one_line_error(int code, const std::string& err) {
 
 TEST(Cli, RunReadsPromptFromStdin) {
   std::string from_stdin, from_arg, err;
-  ASSERT_EQ(test::run_genstack("run " + stories() + " -n 16 --temp 0", &from_stdin, &err, "Once upon a time"), 0)
+  ASSERT_EQ(test::run_genstack("run " + stories() + " -n 16 --temp 0", &from_stdin, &err, "Once upon a time"),
+            0)
       << err;
   ASSERT_EQ(test::run_genstack("run " + stories() + " 'Once upon a time' -n 16 --temp 0", &from_arg, &err), 0)
       << err;
@@ -111,7 +112,8 @@ TEST(Cli, GgufInspect) {
 
 TEST(Cli, BenchPrintsFigures) {
   std::string out, err;
-  ASSERT_EQ(test::run_genstack("bench " + stories() + " -p 32 -n 8 -r 1 --no-bandwidth --json", &out, &err), 0)
+  ASSERT_EQ(test::run_genstack("bench " + stories() + " -p 32 -n 8 -r 1 --no-bandwidth --json", &out, &err),
+            0)
       << err;
   EXPECT_NE(out.find("\"pp32\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"tg8\""), std::string::npos) << out;
@@ -122,9 +124,10 @@ TEST(Cli, KvCacheTypesAllRun) {
   const std::string model = test::shared_path("models/synthetic/tiny-llama-q8_0.gguf");
   for (const char* kv : {"f16", "q8_0", "f32"}) {
     std::string out, err;
-    ASSERT_EQ(test::run_genstack("run " + model + " 'once upon a time' -n 16 --temp 0 --ignore-eos --kv-type " + kv,
-                                 &out, &err),
-              0)
+    ASSERT_EQ(
+        test::run_genstack("run " + model + " 'once upon a time' -n 16 --temp 0 --ignore-eos --kv-type " + kv,
+                           &out, &err),
+        0)
         << kv << ": " << err;
     EXPECT_GT(out.size(), 10u) << kv;
   }

@@ -80,7 +80,8 @@ void check_line(const Model& model, Context& ctx, const boost::json::object& lin
     for (size_t i = 0; i < row.size(); ++i) want[i] = static_cast<float>(row[i].to_number<double>());
     const float* got = *logits + pos * static_cast<size_t>(vocab);
     double max_diff = 0.0;
-    for (size_t i = 0; i < want.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(got[i]) - want[i]));
+    for (size_t i = 0; i < want.size(); ++i)
+      max_diff = std::max(max_diff, std::fabs(double(got[i]) - want[i]));
     const double limit = tolerance * stddev(want.data(), want.size());
     ASSERT_LE(max_diff, limit) << "prompt '" << prompt << "' position " << pos;
   }
@@ -88,7 +89,8 @@ void check_line(const Model& model, Context& ctx, const boost::json::object& lin
   // Greedy decoding one token at a time, as llama.cpp's reference did.
   const std::vector<TokenId> greedy = ids_of(line.at("greedy_ids"));
   const auto& margins = line.at("greedy_margin").as_array();
-  std::vector<float> last(*logits + (ids.size() - 1) * static_cast<size_t>(vocab), *logits + ids.size() * vocab);
+  std::vector<float> last(*logits + (ids.size() - 1) * static_cast<size_t>(vocab),
+                          *logits + ids.size() * vocab);
   for (size_t step = 0; step < greedy.size(); ++step) {
     const TokenId got = argmax(last.data(), vocab);
     if (got != greedy[step]) {
@@ -136,7 +138,8 @@ std::vector<SimdLevel> simd_levels() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
-                         ::testing::Combine(::testing::ValuesIn(all_cases()), ::testing::ValuesIn(simd_levels())),
+                         ::testing::Combine(::testing::ValuesIn(all_cases()),
+                                            ::testing::ValuesIn(simd_levels())),
                          case_name);
 
 // Greedy text of the real model through the whole stack, as `genstack run` prints it.
@@ -145,7 +148,8 @@ TEST(GoldenCli, StoriesGreedyText) {
   const auto& first = lines.at(0).as_object();
   std::string out, err;
   const int code = test::run_genstack(
-      "run " + test::shared_path("models/stories260K.gguf") + " 'Once upon a time' -n 64 --temp 0", &out, &err);
+      "run " + test::shared_path("models/stories260K.gguf") + " 'Once upon a time' -n 64 --temp 0", &out,
+      &err);
   ASSERT_EQ(code, 0) << err;
   EXPECT_EQ(out, std::string(first.at("greedy_text").as_string()) + "\n");
 }

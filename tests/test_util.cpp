@@ -51,7 +51,8 @@ int run_genstack(const std::string& args, std::string* out, std::string* err, co
   std::string dir = temp_dir();
   std::string out_path = dir + "/stdout", err_path = dir + "/stderr", in_path = dir + "/stdin";
   std::ofstream(in_path, std::ios::binary) << input;
-  std::string cmd = std::string(GENSTACK_BINARY) + " " + args + " >" + out_path + " 2>" + err_path + " <" + in_path;
+  std::string cmd =
+      std::string(GENSTACK_BINARY) + " " + args + " >" + out_path + " 2>" + err_path + " <" + in_path;
   int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream in(p, std::ios::binary);

@@ -94,8 +94,8 @@ Result<std::vector<double>> time_batched_decode(const BenchArgs& args, Engine& e
   };
   if (args.depth > 0) {
     for (size_t s = 0; s < batch.size(); ++s) {
-      batch[s] = SequenceBatch{depth_ids, 0, std::span<const int32_t>(&blocks[s], 1),
-                               SequenceBatch::Logits::kNone};
+      batch[s] =
+          SequenceBatch{depth_ids, 0, std::span<const int32_t>(&blocks[s], 1), SequenceBatch::Logits::kNone};
     }
     GS_RETURN_IF_ERROR(forward.eval(batch).status());
   }

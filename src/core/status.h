@@ -43,7 +43,7 @@ Status Error(fmt::format_string<Args...> format, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result constructed from an ok Status");
   }
@@ -71,9 +71,9 @@ class [[nodiscard]] Result {
 #define GS_CONCAT(a, b) GS_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function when `expr` failed.
-#define GS_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::gs::Status gs_status_ = (expr);       \
+#define GS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::gs::Status gs_status_ = (expr);        \
     if (!gs_status_.ok()) return gs_status_; \
   } while (0)
 
