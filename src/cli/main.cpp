@@ -1,4 +1,5 @@
 // genstack: the self-hosted GenAI stack in one binary.
+#include <csignal>
 #include <cstdio>
 #include <vector>
 
@@ -16,6 +17,9 @@ int fail(const Status& status) {
 }  // namespace gs::cli
 
 int main(int argc, char** argv) {
+  // A write past the file-size limit (RLIMIT_FSIZE) then fails with EFBIG and
+  // a one-line error instead of killing the process mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"genstack: run, serve and manage GGUF language models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "genstack 0.1.0");
