@@ -2,7 +2,7 @@
 // upstream and day (docs/GATEWAY.md).
 #include <cstdio>
 #include <memory>
-#include <regex>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "gateway/config.h"
@@ -11,6 +11,15 @@
 
 namespace gs::cli {
 namespace {
+
+// YYYY-MM-DD (digits in the right places; the day's validity is SQLite's business).
+bool is_iso_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
 
 struct UsageArgs {
   std::string db;
@@ -41,7 +50,7 @@ void print_table(const std::vector<gateway::UsageRow>& rows) {
 }
 
 int report(const UsageArgs& args) {
-  if (!args.since.empty() && !std::regex_match(args.since, std::regex(R"(\d{4}-\d{2}-\d{2})"))) {
+  if (!args.since.empty() && !is_iso_date(args.since)) {
     return fail(Error("--since: '{}' is not YYYY-MM-DD", args.since));
   }
   auto path = database_path(args);

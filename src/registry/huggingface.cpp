@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
-#include <regex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -123,18 +123,38 @@ Result<store::Descriptor> download_file(Session& session, store::Store& store, c
   return store::Descriptor{std::string(store::media::kGguf), got.digest, got.size, {}};
 }
 
+bool five_digits(std::string_view s) {
+  return s.size() == 5 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct ShardName {
+  std::string prefix;  // the set's name: everything before "-00001-of-00003.gguf"
+  size_t count = 0;    // files in the set
+};
+// "<prefix>-NNNNN-of-NNNNN.gguf" (llama.cpp's gguf-split naming), any case.
+std::optional<ShardName> shard_name(std::string_view file) {
+  constexpr size_t kTail = std::string_view("-00001-of-00003.gguf").size();
+  if (file.size() < kTail) return std::nullopt;
+  const std::string_view tail = file.substr(file.size() - kTail);
+  if (tail[0] != '-' || !five_digits(tail.substr(1, 5)) || ascii_lower(tail.substr(6, 4)) != "-of-" ||
+      !five_digits(tail.substr(10, 5)) || ascii_lower(tail.substr(15)) != ".gguf") {
+    return std::nullopt;
+  }
+  return ShardName{std::string(file.substr(0, file.size() - kTail)),
+                   static_cast<size_t>(std::stoul(std::string(tail.substr(10, 5))))};
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> pick_gguf_files(const std::vector<std::string>& files,
                                                  std::string_view quantization) {
-  static const std::regex kShard(R"((.*)-(\d{5})-of-(\d{5})\.gguf)", std::regex::icase);
   std::map<std::string, std::vector<std::string>> sets;  // shard-set prefix (or the file) -> files
   for (const std::string& file : files) {
     const std::string l = ascii_lower(file);
     if (!l.ends_with(".gguf") || l.find("mmproj") != std::string::npos) continue;
     if (!names_quantization(file, quantization)) continue;
-    std::smatch m;
-    sets[std::regex_match(file, m, kShard) ? m[1].str() : file].push_back(file);
+    const auto shard = shard_name(file);
+    sets[shard ? shard->prefix : file].push_back(file);
   }
   if (sets.empty()) {
     std::string available;
@@ -147,10 +167,8 @@ Result<std::vector<std::string>> pick_gguf_files(const std::vector<std::string>&
   // Several candidates (e.g. in subfolders): the first by name, deterministically.
   std::vector<std::string> chosen = sets.begin()->second;
   std::sort(chosen.begin(), chosen.end());
-  std::smatch m;
-  if (chosen.size() > 1 || std::regex_match(chosen[0], m, kShard)) {
-    std::regex_match(chosen.back(), m, kShard);
-    const size_t of = std::stoul(m[3].str());
+  if (const auto shard = shard_name(chosen.back()); shard) {
+    const size_t of = shard->count;
     if (chosen.size() != of)
       return Error("the shard set {} has {} of {} files", sets.begin()->first, chosen.size(), of);
   }
