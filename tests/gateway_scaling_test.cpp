@@ -4,6 +4,7 @@
 
 #include "gateway/replicas.h"
 #include "gateway/scaling.h"
+#include "gateway/stack.h"
 
 namespace gs::gateway {
 namespace {
@@ -108,6 +109,48 @@ TEST(GatewayScaling, SumsAMetricOverItsLabels) {
   EXPECT_DOUBLE_EQ(sum_metric(text, "genstack_queue_length"), 5);
   EXPECT_DOUBLE_EQ(sum_metric(text, "genstack_generation_tokens_total"), 42);
   EXPECT_DOUBLE_EQ(sum_metric(text, "absent"), 0);
+}
+
+TEST(GatewayStackConfig, ModelsBecomeRoutesWithTheirPolicy) {
+  auto stack = parse_stack(R"(
+listen: 127.0.0.1:0
+tiers: {pro: {models: ["*"]}}
+keys: {db: /tmp/x.db}
+models:
+  - name: tiny
+    model: /models/tiny.gguf
+    serve_args: ["--parallel", "4"]
+    replicas: {min: 0, max: 2, target_queue: 1.5, cooldown_s: 3, idle_to_zero_s: 60}
+)");
+  ASSERT_TRUE(stack.ok()) << stack.status().message();
+  ASSERT_EQ(stack->models.size(), 1u);
+  const ModelStack& m = stack->models[0];
+  EXPECT_EQ(m.model, "/models/tiny.gguf");
+  EXPECT_EQ(m.serve_args, (std::vector<std::string>{"--parallel", "4"}));
+  EXPECT_EQ(m.replicas.min, 0);
+  EXPECT_EQ(m.replicas.max, 2);
+  EXPECT_DOUBLE_EQ(m.replicas.target_queue, 1.5);
+  EXPECT_DOUBLE_EQ(m.replicas.idle_to_zero_s, 60);
+  ASSERT_EQ(stack->gateway.routes.size(), 1u);
+  EXPECT_EQ(stack->gateway.routes[0].model, "tiny");
+  EXPECT_TRUE(stack->gateway.upstreams.empty());
+}
+
+TEST(GatewayStackConfig, BadInputNamesTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"models: []", "models: expected a non-empty list"},
+      {"modelz: []", "stack: unknown key 'modelz'"},
+      {"models: [{name: a}]", "models[0].model: missing"},
+      {"models: [{name: a, model: m, replicas: {min: 2, max: 1}}]", "models[0].replicas.max"},
+      {"models: [{name: a, model: m, replicas: {target_queue: 0}}]", "models[0].replicas.target_queue"},
+      {"models: [{name: a, model: m, replicas: {maxx: 1}}]", "models[0].replicas: unknown key 'maxx'"},
+      {"models: [{name: a, model: m}, {name: a, model: n}]", "models[1].name: 'a' has two routes"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    auto stack = parse_stack(yaml);
+    ASSERT_FALSE(stack.ok()) << yaml;
+    EXPECT_NE(stack.status().message().find(error), std::string::npos) << stack.status().message();
+  }
 }
 
 }  // namespace

@@ -163,3 +163,24 @@ describe('genstack up: scale to zero and cold start', () => {
     for (const pid of pids) assert.equal(alive(pid), false, `replica pid ${pid} still runs`);
   });
 });
+
+describe('genstack up: a cold start that fails', () => {
+  test('503 with Retry-After when no replica becomes ready in time', async () => {
+    const work = makeWorkDir();
+    const key = createKey(work.db, 'pro', 'up-key');
+    const config = stackConfig(work, { min: 0, max: 1 });
+    config.models[0].model = path.join(work.dir, 'missing.gguf');
+    config.models[0].start_timeout_s = 3;
+    const up = await startUp(writeConfig(work.dir, config));
+    try {
+      const r = await postJSON(up.baseURL, '/v1/chat/completions', chat(8), { headers: { Authorization: `Bearer ${key.secret}` } });
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.headers.get('retry-after'), '5');
+      assert.equal(r.json.error.code, 'model_starting');
+      assert.equal((await fetch(`${up.baseURL}/health`)).status, 200, 'the gateway keeps serving');
+    } finally {
+      assert.equal((await up.stop()).code, 0, up.logs());
+      work.remove();
+    }
+  });
+});
