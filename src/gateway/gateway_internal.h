@@ -77,6 +77,8 @@ class Gateway {
   size_t add_upstream(const std::string& model, UpstreamConfig upstream);
   void remove_upstream(size_t upstream);
   int64_t upstream_outstanding(size_t upstream) const { return balancer_.outstanding(upstream); }
+  // Once a removed upstream is drained and stopped: its idle connections go.
+  void release_upstream(size_t upstream) { slot(upstream).pool->close_idle(); }
   // Called with the canonical model before each routed request is forwarded;
   // false: answer 503 with Retry-After (no replica could be started in time).
   using DemandHook = std::function<bool(const std::string& model)>;

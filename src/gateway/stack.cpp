@@ -39,6 +39,7 @@ struct ModelState {
   ScalingState scaling;
   int serial = 0;  // names replicas: MODEL-1, MODEL-2, ...
   bool started = false;
+  int start_failures = 0;  // wakes cold-start waiters when a start failed
 };
 
 class Stack {
@@ -80,9 +81,11 @@ class Stack {
     m->cold_start_wanted = true;
     changed_.notify_all();
     const auto timeout = milliseconds(static_cast<int64_t>(m->spec->start_timeout_s * 1000));
-    const bool ready = changed_.wait_for(lock, timeout, [&] { return stopping_ || !m->ready.empty(); });
+    const int failures = m->start_failures;
+    const bool ready = changed_.wait_for(
+        lock, timeout, [&] { return stopping_ || !m->ready.empty() || m->start_failures != failures; });
     m->last_request = gateway_.now();  // the wait may have outlasted idle_to_zero_s
-    return ready && !stopping_;
+    return ready && !stopping_ && !m->ready.empty();
   }
 
   ModelState* find(const std::string& name) {
@@ -189,6 +192,11 @@ class Stack {
     auto process = start_replica(binary_, spec.model, spec.serve_args, timeout);
     if (!process.ok()) {
       std::fprintf(stderr, "genstack: up: %s: %s\n", spec.name.c_str(), process.status().message().c_str());
+      {
+        std::lock_guard lock(mutex_);
+        ++m.start_failures;
+      }
+      changed_.notify_all();
       return false;
     }
     UpstreamConfig upstream;
@@ -220,16 +228,19 @@ class Stack {
   }
 
   void finish_draining(ModelState& m) {
-    std::vector<pid_t> idle;
+    std::vector<Replica> idle;
     {
       std::lock_guard lock(mutex_);
       std::erase_if(m.draining, [&](const Replica& r) {
         if (gateway_.upstream_outstanding(r.upstream) > 0) return false;
-        idle.push_back(r.process.pid);
+        idle.push_back(r);
         return true;
       });
     }
-    if (!idle.empty()) stop_replicas(idle, kStopGrace);
+    std::vector<pid_t> pids;
+    for (const Replica& r : idle) pids.push_back(r.process.pid);
+    if (!pids.empty()) stop_replicas(pids, kStopGrace);
+    for (const Replica& r : idle) gateway_.release_upstream(r.upstream);
   }
 
   // A replica that died is dropped from the pool; the policy replaces it.
@@ -240,6 +251,7 @@ class Stack {
       std::fprintf(stderr, "genstack: up: %s: replica pid %d exited\n", m.spec->name.c_str(),
                    static_cast<int>(r.process.pid));
       gateway_.remove_upstream(r.upstream);
+      gateway_.release_upstream(r.upstream);
       return true;
     });
   }
