@@ -35,6 +35,7 @@ Runner add_prune_command(CLI::App& app);
 Runner add_scan_command(CLI::App& app);
 // The gateway (cmd_gateway.cpp, cmd_keys.cpp, cmd_usage.cpp).
 Runner add_gateway_command(CLI::App& app);
+Runner add_up_command(CLI::App& app);  // cmd_up.cpp: genstack up stack.yaml
 Runner add_keys_command(CLI::App& app);
 Runner add_usage_command(CLI::App& app);
 

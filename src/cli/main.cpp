@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add(gs::cli::add_prune_command);
   add(gs::cli::add_scan_command);
   add(gs::cli::add_gateway_command);
+  add(gs::cli::add_up_command);
   add(gs::cli::add_keys_command);
   add(gs::cli::add_usage_command);
   try {

@@ -82,6 +82,7 @@ struct Balancer::Upstream {
   mutable std::mutex mutex;  // guards the fields below
   CircuitBreaker breaker;
   bool healthy = true;
+  bool removed = false;
   uint64_t ejections = 0;
 
   Upstream(std::string n, double w, const Settings& s)
@@ -90,7 +91,7 @@ struct Balancer::Upstream {
 
 Balancer::Balancer(const std::vector<std::string>& names, const std::vector<double>& weights,
                    Settings settings, uint64_t seed)
-    : rng_(seed) {
+    : settings_(settings), rng_(seed) {
   for (size_t i = 0; i < names.size(); ++i) {
     upstreams_.push_back(
         std::make_unique<Upstream>(names[i], i < weights.size() ? weights[i] : 1.0, settings));
@@ -99,14 +100,39 @@ Balancer::Balancer(const std::vector<std::string>& names, const std::vector<doub
 
 Balancer::~Balancer() = default;
 
+Balancer::Upstream& Balancer::at(size_t upstream) const {
+  std::shared_lock lock(list_mutex_);
+  return *upstreams_.at(upstream);
+}
+
+size_t Balancer::size() const {
+  std::shared_lock lock(list_mutex_);
+  return upstreams_.size();
+}
+
+size_t Balancer::add(std::string name, double weight) {
+  std::unique_lock lock(list_mutex_);
+  upstreams_.push_back(std::make_unique<Upstream>(std::move(name), weight, settings_));
+  return upstreams_.size() - 1;
+}
+
+void Balancer::remove(size_t upstream) {
+  Upstream& u = at(upstream);
+  std::lock_guard lock(u.mutex);
+  u.removed = true;
+}
+
+int64_t Balancer::outstanding(size_t upstream) const { return at(upstream).outstanding.load(); }
+
 int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried, double now) {
   std::vector<size_t> indices;
   std::vector<Candidate> candidates;
+  std::shared_lock list_lock(list_mutex_);
   for (size_t index : pool) {
     if (index >= upstreams_.size() || std::find(tried.begin(), tried.end(), index) != tried.end()) continue;
     Upstream& u = *upstreams_[index];
     std::lock_guard lock(u.mutex);
-    if (!u.healthy || u.breaker.state(now) == BreakerState::kOpen) continue;
+    if (u.removed || !u.healthy || u.breaker.state(now) == BreakerState::kOpen) continue;
     indices.push_back(index);
     candidates.push_back({u.weight, u.outstanding.load()});
   }
@@ -118,7 +144,7 @@ int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried
     }
     Upstream& u = *upstreams_[indices[pick]];
     std::lock_guard lock(u.mutex);
-    if (u.healthy && u.breaker.try_acquire(now)) {
+    if (!u.removed && u.healthy && u.breaker.try_acquire(now)) {
       u.outstanding.fetch_add(1);
       return static_cast<int>(indices[pick]);
     }
@@ -130,7 +156,7 @@ int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried
 }
 
 bool Balancer::finish(size_t upstream, Outcome outcome, double now) {
-  Upstream& u = *upstreams_.at(upstream);
+  Upstream& u = at(upstream);
   u.outstanding.fetch_sub(1);
   std::lock_guard lock(u.mutex);
   switch (outcome) {
@@ -149,7 +175,7 @@ bool Balancer::finish(size_t upstream, Outcome outcome, double now) {
 }
 
 void Balancer::set_health(size_t upstream, bool healthy, double now) {
-  Upstream& u = *upstreams_.at(upstream);
+  Upstream& u = at(upstream);
   std::lock_guard lock(u.mutex);
   u.healthy = healthy;
   if (healthy) u.breaker.on_health_ok(now);
@@ -157,8 +183,10 @@ void Balancer::set_health(size_t upstream, bool healthy, double now) {
 
 std::vector<UpstreamStats> Balancer::stats(double now) const {
   std::vector<UpstreamStats> out;
+  std::shared_lock list_lock(list_mutex_);
   for (const auto& u : upstreams_) {
     std::lock_guard lock(u->mutex);
+    if (u->removed) continue;
     out.push_back({u->name, u->healthy, u->breaker.state(now), u->outstanding.load(), u->ejections});
   }
   return out;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,11 +86,22 @@ class Balancer {
   bool finish(size_t upstream, Outcome outcome, double now);
 
   void set_health(size_t upstream, bool healthy, double now);
+  // Upstreams that are not removed.
   std::vector<UpstreamStats> stats(double now) const;
-  size_t size() const { return upstreams_.size(); }
+  size_t size() const;
+
+  // Run-time pool changes (`genstack up`). Indices are never reused: a
+  // removed upstream is drained (choose() skips it) and keeps its index so
+  // that requests in flight can still finish() it.
+  size_t add(std::string name, double weight);
+  void remove(size_t upstream);
+  int64_t outstanding(size_t upstream) const;
 
  private:
   struct Upstream;
+  Upstream& at(size_t upstream) const;
+  Settings settings_;
+  mutable std::shared_mutex list_mutex_;  // guards the vector, not the upstreams
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;

@@ -1,4 +1,5 @@
 #include "gateway/config.h"
+#include "gateway/config_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,10 +10,7 @@
 #include <sstream>
 
 namespace gs::gateway {
-namespace {
 
-// Every mapping is checked against the keys it may hold: a misspelt option
-// must fail loudly instead of silently keeping its default.
 Status check_keys(const YAML::Node& node, const std::string& where,
                   std::initializer_list<const char*> allowed) {
   if (!node.IsMap()) return Error("{}: expected a mapping", where);
@@ -25,22 +23,7 @@ Status check_keys(const YAML::Node& node, const std::string& where,
   return Status::Ok();
 }
 
-std::string join(const std::string& where, const std::string& key) {
-  return where.empty() ? key : where + "." + key;
-}
-
-template <typename T>
-Status read_scalar(const YAML::Node& parent, const std::string& where, const char* key, T& out) {
-  const YAML::Node node = parent[key];
-  if (!node) return Status::Ok();
-  try {
-    if (!node.IsScalar()) return Error("{}: expected a single value", join(where, key));
-    out = node.as<T>();
-  } catch (const YAML::Exception&) {
-    return Error("{}: '{}' is not a valid value", join(where, key), node.Scalar());
-  }
-  return Status::Ok();
-}
+namespace {
 
 Status read_strings(const YAML::Node& parent, const std::string& where, const char* key,
                     std::vector<std::string>& out) {
@@ -261,18 +244,22 @@ Status parse_root(const YAML::Node& root, Config& config) {
   GS_RETURN_IF_ERROR(check_keys(root, "gateway config",
                                 {"listen", "upstreams", "routes", "tiers", "keys", "health", "ejection",
                                  "limits", "cache", "redis", "io_threads"}));
+  return parse_gateway_keys(root, config, false);
+}
+
+}  // namespace
+
+Status parse_gateway_keys(const YAML::Node& root, Config& config, bool routes_optional) {
   std::string listen;
   GS_RETURN_IF_ERROR(read_scalar(root, "", "listen", listen));
   if (!listen.empty()) GS_RETURN_IF_ERROR(parse_listen(listen, config));
-  GS_RETURN_IF_ERROR(parse_upstreams(root["upstreams"], config));
-  GS_RETURN_IF_ERROR(parse_routes(root["routes"], config));
+  if (!routes_optional || root["upstreams"]) GS_RETURN_IF_ERROR(parse_upstreams(root["upstreams"], config));
+  if (!routes_optional || root["routes"]) GS_RETURN_IF_ERROR(parse_routes(root["routes"], config));
   GS_RETURN_IF_ERROR(parse_tiers(root["tiers"], config));
   GS_RETURN_IF_ERROR(parse_sections(root, config));
   if (config.keys_db.empty()) config.keys_db = genstack_home() + "/gateway.db";
   return Status::Ok();
 }
-
-}  // namespace
 
 const UpstreamConfig* Config::upstream(std::string_view name) const {
   for (const UpstreamConfig& u : upstreams) {

@@ -106,7 +106,7 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
       metrics_(registry_),
       workers_(static_cast<size_t>(config.limits.max_concurrent)) {
-  for (size_t i = 0; i < config.upstreams.size(); ++i) pools_.push_back(std::make_unique<ConnectionPool>());
+  for (const UpstreamConfig& u : config.upstreams) slots_.push_back(UpstreamSlot{u, ""});
   if (config.redis.url.empty()) {
     limiter_ = std::make_unique<RateLimiter>();
   } else {
@@ -118,6 +118,38 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
 }
 
 Gateway::~Gateway() = default;
+
+const Gateway::UpstreamSlot& Gateway::slot(size_t upstream) const {
+  std::shared_lock lock(slots_mutex_);
+  return slots_.at(upstream);
+}
+
+std::vector<size_t> Gateway::pool_indices(const std::vector<std::string>& names,
+                                          const std::string& model) const {
+  std::vector<size_t> pool;
+  for (const std::string& name : names) {
+    pool.push_back(static_cast<size_t>(config_.upstream(name) - config_.upstreams.data()));
+  }
+  if (model.empty()) return pool;
+  std::shared_lock lock(slots_mutex_);
+  for (size_t i = config_.upstreams.size(); i < slots_.size(); ++i) {
+    if (!slots_[i].removed && slots_[i].model == model) pool.push_back(i);
+  }
+  return pool;
+}
+
+size_t Gateway::add_upstream(const std::string& model, UpstreamConfig upstream) {
+  std::unique_lock lock(slots_mutex_);
+  const size_t index = balancer_.add(upstream.name, upstream.weight);
+  slots_.push_back(UpstreamSlot{std::move(upstream), model});
+  return index;
+}
+
+void Gateway::remove_upstream(size_t upstream) {
+  balancer_.remove(upstream);
+  std::unique_lock lock(slots_mutex_);
+  slots_.at(upstream).removed = true;
+}
 
 double Gateway::now() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -253,11 +285,24 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.limit_headers = std::move(verdict.headers);
   job.key_id = record.id;
   job.tokens_per_minute = tier.tokens_per_minute;
-  const int status = !job.cache_key.empty() && serve_cached(job) ? 200 : forward(job);
+  int status = 200;
+  if (job.cache_key.empty() || !serve_cached(job)) {
+    status = demand_hook_ && !demand_hook_(canonical) ? refuse_cold(job, canonical) : forward(job);
+  }
   usage.upstream = job.answered_by;
   usage.prompt_tokens = job.usage.prompt_tokens;
   usage.completion_tokens = job.usage.completion_tokens;
   finish(status);
+}
+
+int Gateway::refuse_cold(const ProxyRequest& job, const std::string& model) {
+  http::Headers headers = job.limit_headers;
+  headers.emplace_back("Retry-After", "5");
+  send_error(*job.writer,
+             {503, "no replica of '" + model + "' could be started in time; retry shortly", "server_error",
+              "model_starting"},
+             std::move(headers));
+  return 503;
 }
 
 bool Gateway::serve_cached(ProxyRequest& job) {
@@ -330,20 +375,34 @@ std::string Gateway::render_metrics() {
 }
 
 void Gateway::check_health() {
-  for (size_t i = 0; i < config_.upstreams.size(); ++i) {
-    const UpstreamConfig& u = config_.upstreams[i];
+  const size_t count = balancer_.size();
+  for (size_t i = 0; i < count; ++i) {
+    {
+      std::shared_lock lock(slots_mutex_);
+      if (slots_[i].removed) continue;
+    }
+    const UpstreamConfig& u = slot(i).config;
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config_.health.timeout_s * 1000));
     balancer_.set_health(i, probe({u.host, u.port}, config_.health.path, timeout), now());
   }
 }
 
-Status run_gateway(const Config& config) {
+Status run_gateway(const Config& config) { return run_gateway(config, GatewayHooks{}); }
+
+Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   sigset_t signals = block_shutdown_signals();
 
   GS_ASSIGN_OR_RETURN(auto keys, KeyStore::open(config.keys_db));
   GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(config.keys_db));
   UsageRecorder usage(*usage_store);
   Gateway gateway(config, *keys, &usage);
+  if (hooks.attach) hooks.attach(gateway);
+  struct Detach {  // also when the server fails to start
+    const GatewayHooks& hooks;
+    ~Detach() {
+      if (hooks.stopped) hooks.stopped();
+    }
+  } detach{hooks};
   http::ServerOptions options;
   options.host = config.listen_host;
   options.port = config.listen_port;

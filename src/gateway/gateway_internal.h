@@ -4,8 +4,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -67,6 +70,21 @@ class Gateway {
   void check_health();
   double now() const;
 
+  // Run-time upstreams (`genstack up`): one added to `model`'s route takes
+  // requests for it beside the route's configured pool. A removed one takes
+  // no new request; it is drained once upstream_outstanding() is 0.
+  // Returns the upstream's index.
+  size_t add_upstream(const std::string& model, UpstreamConfig upstream);
+  void remove_upstream(size_t upstream);
+  int64_t upstream_outstanding(size_t upstream) const { return balancer_.outstanding(upstream); }
+  // Once a removed upstream is drained and stopped: its idle connections go.
+  void release_upstream(size_t upstream) { slot(upstream).pool->close_idle(); }
+  // Called with the canonical model before each routed request is forwarded;
+  // false: answer 503 with Retry-After (no replica could be started in time).
+  using DemandHook = std::function<bool(const std::string& model)>;
+  void set_demand_hook(DemandHook hook) { demand_hook_ = std::move(hook); }
+  obs::Registry& registry() { return registry_; }
+
  private:
   void serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
   void serve_models(const http::Request& request, http::ResponseWriter& writer);
@@ -74,6 +92,8 @@ class Gateway {
   // Answers from the cache when it holds the answer; false on a miss.
   bool serve_cached(ProxyRequest& job);
   void store_in_cache(const ProxyRequest& job, CachedAnswer answer);
+  // 503 with Retry-After: the demand hook found no replica in time.
+  int refuse_cold(const ProxyRequest& job, const std::string& model);
   // proxy.cpp
   // Returns the status the client got.
   int forward(ProxyRequest& job);
@@ -86,11 +106,24 @@ class Gateway {
   http::Headers upstream_headers(size_t upstream) const;
   void record(size_t upstream, Balancer::Outcome outcome);
 
+  // An upstream by balancer index: the configured ones first, then those
+  // added at run time (never erased, so references stay valid).
+  struct UpstreamSlot {
+    UpstreamConfig config;
+    std::string model;  // the route it joined at run time; "" for configured ones
+    std::unique_ptr<ConnectionPool> pool = std::make_unique<ConnectionPool>();
+    bool removed = false;
+  };
+  const UpstreamSlot& slot(size_t upstream) const;
+  std::vector<size_t> pool_indices(const std::vector<std::string>& names, const std::string& model) const;
+
   const Config& config_;
   KeyStore& keys_;
   UsageRecorder* usage_;
   Balancer balancer_;
-  std::vector<std::unique_ptr<ConnectionPool>> pools_;
+  mutable std::shared_mutex slots_mutex_;  // guards the deque and `removed`
+  std::deque<UpstreamSlot> slots_;
+  DemandHook demand_hook_;
   std::unique_ptr<Limiter> limiter_;
   std::unique_ptr<ResponseCache> cache_;  // null when disabled
   obs::Registry registry_;
@@ -100,5 +133,13 @@ class Gateway {
   // Last, so that it goes first: requests in flight finish while the rest is there.
   WorkerPool workers_;
 };
+
+// run_gateway with a say in its lifetime: `attach` runs before the gateway
+// listens, `stopped` once it stopped serving (both on the calling thread).
+struct GatewayHooks {
+  std::function<void(Gateway&)> attach;
+  std::function<void()> stopped;
+};
+Status run_gateway(const Config& config, const GatewayHooks& hooks);
 
 }  // namespace gs::gateway

@@ -59,7 +59,7 @@ struct Gateway::Attempt {
 
 http::Headers Gateway::upstream_headers(size_t upstream) const {
   http::Headers headers{{"Content-Type", "application/json"}};
-  const std::string& env = config_.upstreams[upstream].api_key_env;
+  const std::string& env = slot(upstream).config.api_key_env;
   if (const char* key = env.empty() ? nullptr : std::getenv(env.c_str()); key && *key) {
     headers.emplace_back("Authorization", std::string("Bearer ") + key);
   }
@@ -70,10 +70,7 @@ int Gateway::forward(ProxyRequest& job) {
   Attempt attempt;
   job.writer->on_disconnect([slot = attempt.slot] { slot->cancel(); });
   for (const std::vector<std::string>* names : {&job.route->pool, &job.route->fallback}) {
-    std::vector<size_t> pool;
-    for (const std::string& name : *names) {
-      pool.push_back(static_cast<size_t>(config_.upstream(name) - config_.upstreams.data()));
-    }
+    const std::vector<size_t> pool = pool_indices(*names, names == &job.route->pool ? job.route->model : "");
     for (int n = 0; n < config_.limits.max_attempts; ++n) {
       if (attempt.slot->cancelled()) return 499;  // nginx's "client closed request"
       const int chosen = balancer_.choose(pool, attempt.tried, now());
@@ -103,18 +100,19 @@ int Gateway::forward(ProxyRequest& job) {
 
 void Gateway::record(size_t upstream, Balancer::Outcome outcome) {
   if (!balancer_.finish(upstream, outcome, now())) return;
-  const std::string& name = config_.upstreams[upstream].name;
+  const std::string& name = slot(upstream).config.name;
   metrics_.ejections(name).inc();
   std::fprintf(stderr, "genstack: gateway: upstream %s ejected after %d consecutive failures\n", name.c_str(),
                config_.ejection.consecutive_failures);
 }
 
 bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt) {
-  const UpstreamConfig& u = config_.upstreams[upstream];
+  const UpstreamSlot& target = slot(upstream);
+  const UpstreamConfig& u = target.config;
   const CallTimeouts timeouts{
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.connect_timeout_s * 1000)),
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.upstream_timeout_s * 1000))};
-  UpstreamCall call({u.host, u.port}, *pools_[upstream], timeouts);
+  UpstreamCall call({u.host, u.port}, *target.pool, timeouts);
   attempt.slot->set(&call);
   struct Unset {
     CancelSlot& slot;
@@ -192,7 +190,7 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
 }
 
 void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt) {
-  const std::string& name = config_.upstreams[upstream].name;
+  const std::string& name = slot(upstream).config.name;
   const std::string content_type = call.header("Content-Type");
   http::Headers headers = job.limit_headers;
   headers.emplace_back("x-genstack-upstream", name);

@@ -44,6 +44,12 @@ ConnectionPool::~ConnectionPool() {
   for (int fd : idle_) ::close(fd);
 }
 
+void ConnectionPool::close_idle() {
+  std::lock_guard lock(mutex_);
+  for (int fd : idle_) ::close(fd);
+  idle_.clear();
+}
+
 int ConnectionPool::take() {
   std::lock_guard lock(mutex_);
   while (!idle_.empty()) {

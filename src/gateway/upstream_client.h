@@ -28,6 +28,8 @@ class ConnectionPool {
 
   int take();  // -1 when none is idle
   void give(int fd);
+  // Closes every idle connection (an upstream that was removed and stopped).
+  void close_idle();
 
  private:
   std::mutex mutex_;
