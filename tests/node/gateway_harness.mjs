@@ -41,13 +41,23 @@ export function createKey(db, tier, name = 'test') {
   return { secret: r.stdout.trim(), id };
 }
 
-/** Starts `genstack gateway --config FILE` (listen port 0) and resolves once /health answers. */
-export async function startGateway(configFile) {
-  const proc = spawn(BINARY, ['gateway', '--config', configFile], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `genstack gateway --config FILE` (listen port 0) and resolves once /health answers.
+ * Options for other commands that run the gateway (`genstack up`): `argv` (default
+ * ['gateway', '--config', FILE]), `what` (its name in errors), `waitHealth` (default true),
+ * `stopGraceMs` (SIGTERM to SIGKILL, default 10 s), `onStderr(chunk)`.
+ */
+export async function startGateway(configFile, {
+  argv = ['gateway', '--config', configFile], what = 'gateway', waitHealth = true, stopGraceMs = 10_000, onStderr,
+} = {}) {
+  const proc = spawn(BINARY, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   let stderr = '';
   proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-64 * 1024); });
+  proc.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-256 * 1024);
+    if (onStderr) onStderr(String(d));
+  });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); }));
   const listening = new Promise((resolve, reject) => {
     let buf = '';
@@ -57,19 +67,19 @@ export async function startGateway(configFile) {
       const m = /gateway listening on (http:\/\/[^\s]+)/.exec(buf);
       if (m) resolve(m[1]);
     });
-    exited.then((e) => reject(new Error(`gateway exited (${e.code}/${e.signal}) before listening: ${stderr}`)));
+    exited.then((e) => reject(new Error(`${what} exited (${e.code}/${e.signal}) before listening: ${stderr}`)));
   });
   const stop = async () => {
     if (!live.has(proc)) return exited;
     process.kill(proc.pid, 'SIGTERM');
-    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, stopGraceMs);
     const r = await exited;
     clearTimeout(timer);
     return r;
   };
   try {
-    const baseURL = await withTimeout(listening, START_TIMEOUT_MS, 'gateway did not print its listening line');
-    for (;;) {
+    const baseURL = await withTimeout(listening, START_TIMEOUT_MS, `${what} did not print its listening line`);
+    for (; waitHealth;) {
       try {
         const r = await fetch(`${baseURL}/health`);
         await r.arrayBuffer();

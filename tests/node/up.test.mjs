@@ -3,58 +3,22 @@
 // again, idle scales to zero and the next request cold-starts one, and
 // SIGTERM leaves no replica behind. Timeouts are generous; speed is never asserted.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { BINARY, MODEL_ID, MODEL_PATH, REPO_ROOT, REQUEST_TIMEOUT_MS, START_TIMEOUT_MS, postJSON, withTimeout } from './harness.mjs';
-import { createKey, eventually, makeWorkDir, metricValue, writeConfig } from './gateway_harness.mjs';
+import { MODEL_ID, MODEL_PATH, REQUEST_TIMEOUT_MS, postJSON } from './harness.mjs';
+import { createKey, eventually, makeWorkDir, metricValue, startGateway, writeConfig } from './gateway_harness.mjs';
 
 const SCALE_TIMEOUT_MS = 180_000;
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
-});
 
 /** Starts `genstack up FILE`; the replicas' PIDs are read from its log. */
 async function startUp(stackFile) {
-  const proc = spawn(BINARY, ['up', stackFile], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let stderr = '';
   const pids = new Set();
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-256 * 1024);
-    for (const m of String(d).matchAll(/\(pid (\d+)\) ready/g)) pids.add(Number(m[1]));
+  const up = await startGateway(stackFile, {
+    argv: ['up', stackFile], what: 'genstack up', waitHealth: false, stopGraceMs: 30_000,
+    onStderr: (d) => { for (const m of d.matchAll(/\(pid (\d+)\) ready/g)) pids.add(Number(m[1])); },
   });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); }));
-  const listening = new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = /gateway listening on (http:\/\/[^\s]+)/.exec(buf);
-      if (m) resolve(m[1]);
-    });
-    exited.then((e) => reject(new Error(`genstack up exited (${e.code}/${e.signal}) before listening: ${stderr}`)));
-  });
-  const stop = async () => {
-    if (!live.has(proc)) return exited;
-    process.kill(proc.pid, 'SIGTERM');
-    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, 30_000);
-    const r = await exited;
-    clearTimeout(timer);
-    return r;
-  };
-  try {
-    const baseURL = await withTimeout(listening, START_TIMEOUT_MS, 'genstack up did not print its listening line');
-    return { baseURL, stop, pids, logs: () => stderr };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  return { ...up, pids };
 }
 
 const alive = (pid) => {
