@@ -55,11 +55,13 @@ http {
 CONF
   nginx -c "$dir/$1/nginx.conf" -p "$dir/$1" -g 'daemon off;' &
   pids+=($!)
+  nginx_pid=$!
 }
 nginx_conf upstream "server { listen 127.0.0.1:$up_port; keepalive_requests 1000000;
   location / { default_type application/json; return 200 '$answer'; } }"
 nginx_conf proxy "server { listen 127.0.0.1:$proxy_port; keepalive_requests 1000000;
   location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+proxy_pid=$nginx_pid
 
 cat >"$dir/gateway.yaml" <<CONF
 listen: 127.0.0.1:$gw_port
@@ -74,6 +76,7 @@ CONF
 key="$("$genstack" keys --db "$dir/gateway.db" create --tier bench 2>/dev/null)"
 "$genstack" gateway --config "$dir/gateway.yaml" >"$dir/gateway.log" 2>&1 &
 pids+=($!)
+gateway_pid=$!
 wait_port "$up_port"
 wait_port "$proxy_port"
 wait_port "$gw_port"
@@ -88,14 +91,23 @@ wrk.body = '{"model":"bench","messages":[{"role":"user","content":"hi"}],"temper
 LUA
 done
 
-# Prints "p50_ms p99_ms req_per_s" of one wrk run: URL TEMPERATURE CONNECTIONS.
+# CPU time (clock ticks, user + system) of a process and its children (nginx's worker).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+# Prints "p50_ms p99_ms req_per_s requests" of one wrk run: URL TEMPERATURE CONNECTIONS.
 run_wrk() {
   local threads=$(($3 < 2 ? 1 : 2))
   wrk -t"$threads" -c"$3" -d"${seconds}s" --latency -s "$dir/post_$2.lua" "$1/v1/chat/completions" |
     awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
          $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
-         $1 == "Non-2xx" { bad = 1 }
-         END { if (bad) { print "non-2xx answers" > "/dev/stderr"; exit 1 } printf "%.3f %.3f %.0f\n", p50, p99, rps }'
+         $1 == "Non-2xx" { bad = 1 } $2 == "requests" && $3 == "in" { n = $1 }
+         END { if (bad) { print "non-2xx answers" > "/dev/stderr"; exit 1 } printf "%.3f %.3f %.0f %d\n", p50, p99, rps, n }'
 }
 
 warm() { wrk -t1 -c4 -d1s -s "$dir/post_$2.lua" "$1/v1/chat/completions" >/dev/null; }
@@ -103,18 +115,28 @@ warm "http://127.0.0.1:$gw_port" 0
 warm "http://127.0.0.1:$proxy_port" 0.7
 
 declare -A result
-for target in direct:$up_port:0.7 nginx:$proxy_port:0.7 gateway-uncached:$gw_port:0.7 gateway-cached:$gw_port:0; do
-  IFS=: read -r name port temperature <<<"$target"
+ticks_per_s="$(getconf CLK_TCK)"
+for target in direct:$up_port:0.7:0 nginx:$proxy_port:0.7:$proxy_pid gateway-uncached:$gw_port:0.7:$gateway_pid \
+              gateway-cached:$gw_port:0:$gateway_pid; do
+  IFS=: read -r name port temperature pid <<<"$target"
   result[$name,1]="$(run_wrk "http://127.0.0.1:$port" "$temperature" 1)"
+  [ "$pid" = 0 ] || before="$(cpu_ticks "$pid")"
   result[$name,64]="$(run_wrk "http://127.0.0.1:$port" "$temperature" 64)"
+  result[$name,cpu]="-"
+  if [ "$pid" != 0 ]; then  # the proxy's own CPU time per request at c64: robust on a noisy machine
+    read -r _ _ _ n <<<"${result[$name,64]}"
+    result[$name,cpu]="$(awk -v t=$(($(cpu_ticks "$pid") - before)) -v hz="$ticks_per_s" -v n="$n" \
+      'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+  fi
 done
 
 echo "gateway overhead bench: ${seconds}s per run, $(nproc) cores, nginx $(nginx -v 2>&1 | sed 's/.*\///')"
-printf '%-18s %12s %12s %14s %14s %16s\n' target "p50 ms (c1)" "p99 ms (c1)" "+p50 ms (c1)" "+p99 ms (c1)" "req/s (c64)"
+printf '%-18s %12s %12s %14s %14s %12s %18s\n' target "p50 ms (c1)" "p99 ms (c1)" "+p50 ms (c1)" \
+  "+p99 ms (c1)" "req/s (c64)" "proxy CPU us/req"
 read -r base50 base99 _ <<<"${result[direct,1]}"
 for name in direct nginx gateway-uncached gateway-cached; do
   read -r p50 p99 _ <<<"${result[$name,1]}"
-  read -r _ _ rps <<<"${result[$name,64]}"
-  awk -v n="$name" -v a="$p50" -v b="$p99" -v c="$base50" -v d="$base99" -v r="$rps" \
-    'BEGIN { printf "%-18s %12.3f %12.3f %14.3f %14.3f %16s\n", n, a, b, a - c, b - d, r }'
+  read -r _ _ rps _ <<<"${result[$name,64]}"
+  awk -v n="$name" -v a="$p50" -v b="$p99" -v c="$base50" -v d="$base99" -v r="$rps" -v u="${result[$name,cpu]}" \
+    'BEGIN { printf "%-18s %12.3f %12.3f %14.3f %14.3f %12s %18s\n", n, a, b, a - c, b - d, r, u }'
 done

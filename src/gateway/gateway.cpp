@@ -155,7 +155,32 @@ double Gateway::now() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
+namespace {
+void refuse_overloaded_with(obs::Counter& overloaded, http::ResponseWriter& writer) {
+  overloaded.inc();
+  send_error(writer,
+             {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
+              "gateway_overloaded"},
+             {{"Retry-After", "1"}});
+}
+}  // namespace
+
+bool Gateway::admission_blocks() const { return !config_.redis.url.empty() || demand_hook_ != nullptr; }
+
+void Gateway::finish(RequestTrace& trace, int status) {
+  metrics_.requests(trace.route, status).inc();
+  metrics_.latency(trace.route).observe(now() - trace.started);
+  if (usage_ && trace.usage.key_id != 0) {
+    trace.usage.unix_time = static_cast<int64_t>(std::time(nullptr));
+    trace.usage.error = status >= 400;
+    trace.usage.latency_s = now() - trace.started;
+    usage_->record(std::move(trace.usage));
+  }
+  --in_flight_;
+}
+
 void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
+  auto refuse_overloaded = [this](http::ResponseWriter& w) { refuse_overloaded_with(metrics_.overloaded, w); };
   if (request.method == "GET" && request.path == "/health") {
     writer->send(200, "application/json", R"({"status":"ok"})");
   } else if (request.method == "GET" && request.path == "/metrics") {
@@ -168,16 +193,21 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
                  {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
       return;
     }
-    // Key lookup and the upstream exchange block: they run on the bounded worker threads.
+    if (in_flight_.load() >= config_.limits.max_concurrent) {
+      refuse_overloaded(*writer);
+      return;
+    }
+    ++in_flight_;  // finish() takes it back
+    if (!admission_blocks()) {
+      serve_api(std::move(request), std::move(writer));
+      return;
+    }
     auto serve = [this, request = std::move(request), writer]() mutable {
       serve_api(std::move(request), std::move(writer));
     };
     if (!workers_.try_run(std::move(serve))) {
-      metrics_.overloaded.inc();
-      send_error(*writer,
-                 {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
-                  "gateway_overloaded"},
-                 {{"Retry-After", "1"}});
+      --in_flight_;
+      refuse_overloaded(*writer);
     }
   } else {
     send_error(*writer, {404, "no route " + request.method + " " + request.path, "invalid_request_error",
@@ -186,19 +216,9 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
 }
 
 void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
-  const double started = now();
-  const std::string route_name = request.path;
-  UsageRecord usage;  // recorded once the key is known
-  auto finish = [&](int status) {
-    metrics_.requests(route_name, status).inc();
-    metrics_.latency(route_name).observe(now() - started);
-    if (usage_ && usage.key_id != 0) {
-      usage.unix_time = static_cast<int64_t>(std::time(nullptr));
-      usage.error = status >= 400;
-      usage.latency_s = now() - started;
-      usage_->record(std::move(usage));
-    }
-  };
+  RequestTrace trace{request.path, now(), {}};
+  UsageRecord& usage = trace.usage;  // recorded once the key is known
+  auto finish = [&](int status) { this->finish(trace, status); };
   const std::string secret = bearer_token(request);
   if (secret.empty()) {
     metrics_.unauthorized.inc();
@@ -285,14 +305,14 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.limit_headers = std::move(verdict.headers);
   job.key_id = record.id;
   job.tokens_per_minute = tier.tokens_per_minute;
-  int status = 200;
-  if (job.cache_key.empty() || !serve_cached(job)) {
-    status = demand_hook_ && !demand_hook_(canonical) ? refuse_cold(job, canonical) : forward(job);
+  if (!job.cache_key.empty() && serve_cached(job)) {
+    usage.upstream = job.answered_by;
+    usage.prompt_tokens = job.usage.prompt_tokens;
+    usage.completion_tokens = job.usage.completion_tokens;
+    return finish(200);
   }
-  usage.upstream = job.answered_by;
-  usage.prompt_tokens = job.usage.prompt_tokens;
-  usage.completion_tokens = job.usage.completion_tokens;
-  finish(status);
+  if (demand_hook_ && !demand_hook_(canonical)) return finish(refuse_cold(job, canonical));
+  start_proxy(std::move(job), std::move(trace));
 }
 
 int Gateway::refuse_cold(const ProxyRequest& job, const std::string& model) {
@@ -355,7 +375,7 @@ void Gateway::serve_models(const http::Request& request, http::ResponseWriter& w
 
 std::string Gateway::render_metrics() {
   registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
-      .set(static_cast<double>(workers_.busy()));
+      .set(static_cast<double>(in_flight_.load()));
   if (cache_) {
     registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
         .set(static_cast<double>(cache_->bytes()));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -59,6 +60,13 @@ struct ProxyRequest {
   Usage usage;
 };
 
+// What is recorded once a request is answered: metrics, and usage once the key is known.
+struct RequestTrace {
+  std::string route;
+  double started = 0;
+  UsageRecord usage;
+};
+
 class Gateway {
  public:
   // `usage` may be null (no accounting).
@@ -86,7 +94,12 @@ class Gateway {
   obs::Registry& registry() { return registry_; }
 
  private:
+  // Admission (key, tier, limits, cache), then the proxy coroutine on the client's io executor.
   void serve_api(http::Request request, std::shared_ptr<http::ResponseWriter> writer);
+  // True when admission may wait on the network (Redis, a cold start): it then runs on a
+  // worker thread instead of the io thread.
+  bool admission_blocks() const;
+  void finish(RequestTrace& trace, int status);
   void serve_models(const http::Request& request, http::ResponseWriter& writer);
   std::string render_metrics();
   // Answers from the cache when it holds the answer; false on a miss.
@@ -94,15 +107,19 @@ class Gateway {
   void store_in_cache(const ProxyRequest& job, CachedAnswer answer);
   // 503 with Retry-After: the demand hook found no replica in time.
   int refuse_cold(const ProxyRequest& job, const std::string& model);
-  // proxy.cpp
+  // proxy.cpp: everything from here runs as coroutines on the client connection's strand.
+  void start_proxy(ProxyRequest job, RequestTrace trace);
+  boost::asio::awaitable<void> proxy(ProxyRequest job, RequestTrace trace);
   // Returns the status the client got.
-  int forward(ProxyRequest& job);
+  boost::asio::awaitable<int> forward(ProxyRequest& job);
   struct Attempt;
   void charge_tokens(const ProxyRequest& job);
-  bool try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt);
-  void relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt);
-  Balancer::Outcome relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
-                                 const std::string& name, const http::Headers& headers, Usage& usage);
+  boost::asio::awaitable<bool> try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt);
+  boost::asio::awaitable<void> relay(ProxyRequest& job, UpstreamCall& call, size_t upstream,
+                                     Attempt& attempt);
+  boost::asio::awaitable<Balancer::Outcome> relay_stream(ProxyRequest& job, UpstreamCall& call,
+                                                         StreamFormat format, const std::string& name,
+                                                         const http::Headers& headers, Usage& usage);
   http::Headers upstream_headers(size_t upstream) const;
   void record(size_t upstream, Balancer::Outcome outcome);
 
@@ -129,8 +146,10 @@ class Gateway {
   obs::Registry registry_;
   GatewayMetrics metrics_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  // Proxied requests admitted and not answered (limits.max_concurrent bounds it).
+  std::atomic<int64_t> in_flight_{0};
 
-  // Last, so that it goes first: requests in flight finish while the rest is there.
+  // Last, so that it goes first: admissions under way finish while the rest is there.
   WorkerPool workers_;
 };
 

@@ -85,7 +85,12 @@ Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
   return store;
 }
 
-KeyStore::~KeyStore() { sqlite3_close(db_); }
+KeyStore::KeyStore(sqlite3* db) : db_(db) {}
+
+KeyStore::~KeyStore() {
+  version_query_.reset();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
 
 Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& name) {
   GS_ASSIGN_OR_RETURN(std::string secret, generate_key());
@@ -93,6 +98,7 @@ Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& 
       KeyRecord{0, name, tier, secret.substr(0, 12), static_cast<int64_t>(std::time(nullptr)), false},
       secret};
   std::lock_guard lock(mutex_);
+  cache_.clear();  // this connection's own writes leave data_version as it was
   Statement s(db_, "INSERT INTO api_keys(name, tier, hash, prefix, created_at) VALUES(?, ?, ?, ?, ?)");
   GS_RETURN_IF_ERROR(s.prepared());
   s.bind(1, name);
@@ -121,6 +127,7 @@ Result<std::vector<KeyRecord>> KeyStore::list() {
 
 Status KeyStore::revoke(int64_t id) {
   std::lock_guard lock(mutex_);
+  cache_.clear();  // this connection's own writes leave data_version as it was
   Statement s(db_, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
   GS_RETURN_IF_ERROR(s.prepared());
   s.bind(1, static_cast<int64_t>(std::time(nullptr)));
@@ -130,16 +137,32 @@ Status KeyStore::revoke(int64_t id) {
   return Status::Ok();
 }
 
+Status KeyStore::refresh_cache() {
+  if (!version_query_) version_query_ = std::make_unique<Statement>(db_, "PRAGMA data_version");
+  GS_RETURN_IF_ERROR(version_query_->prepared());
+  version_query_->reset();
+  GS_ASSIGN_OR_RETURN(int rc, version_query_->step());
+  const int64_t version = rc == SQLITE_ROW ? version_query_->integer(0) : -1;
+  if (version != data_version_ || cache_.size() >= kMaxCached) cache_.clear();
+  data_version_ = version;
+  return Status::Ok();
+}
+
 Result<std::optional<KeyRecord>> KeyStore::find(std::string_view secret) {
   std::lock_guard lock(mutex_);
+  GS_RETURN_IF_ERROR(refresh_cache());
+  std::string hash = sha256_hex(secret);
+  if (auto hit = cache_.find(hash); hit != cache_.end()) return hit->second;
   Statement s(db_,
               "SELECT id, name, tier, prefix, created_at, revoked_at IS NOT NULL FROM api_keys"
               " WHERE hash = ? AND revoked_at IS NULL");
   GS_RETURN_IF_ERROR(s.prepared());
-  s.bind(1, sha256_hex(secret));
+  s.bind(1, hash);
   GS_ASSIGN_OR_RETURN(int rc, s.step());
-  if (rc == SQLITE_DONE) return std::optional<KeyRecord>();
-  return std::optional<KeyRecord>(read_record(s));
+  std::optional<KeyRecord> found;
+  if (rc == SQLITE_ROW) found = read_record(s);
+  cache_.emplace(std::move(hash), found);
+  return found;
 }
 
 }  // namespace gs::gateway

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -16,6 +17,8 @@
 struct sqlite3;
 
 namespace gs::gateway {
+
+class Statement;
 
 struct KeyRecord {
   int64_t id = 0;
@@ -49,12 +52,20 @@ class KeyStore {
   // Fails when no key has this id.
   Status revoke(int64_t id);
   // The live key whose secret this is; nullopt when unknown or revoked.
+  // Answers from memory while the database is unchanged (SQLite's
+  // data_version), so a revoke by any process counts at the next call.
   Result<std::optional<KeyRecord>> find(std::string_view secret);
 
  private:
-  explicit KeyStore(sqlite3* db) : db_(db) {}
+  explicit KeyStore(sqlite3* db);
+  Status refresh_cache();  // mutex_ held
   sqlite3* db_;
   std::mutex mutex_;
+  // Lookups by SHA-256 (unknown keys too), valid while data_version_ holds.
+  std::unordered_map<std::string, std::optional<KeyRecord>> cache_;
+  int64_t data_version_ = -1;
+  std::unique_ptr<Statement> version_query_;  // kept prepared: it runs on every request
+  static constexpr size_t kMaxCached = 10000;
 };
 
 }  // namespace gs::gateway

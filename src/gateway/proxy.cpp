@@ -1,38 +1,40 @@
 // Forwarding one request: upstream choice with retries before the first
 // byte, failover to the route's fallback pool, and the streaming relay.
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
 #include "gateway/stream_relay.h"
 
 namespace gs::gateway {
+namespace asio = boost::asio;
 namespace {
 
 constexpr size_t kMaxBufferedBody = 64u << 20;  // a non-streamed answer (embeddings can be large)
 constexpr size_t kMaxErrorBody = 1u << 20;
 
 // Lets the client's disconnect cancel whichever upstream call is current.
+// Used on the connection's strand only (the proxy coroutine and the
+// on_disconnect callback both run there), so it needs no lock.
 class CancelSlot {
  public:
   void set(UpstreamCall* call) {
-    std::lock_guard lock(mutex_);
     call_ = call;
     if (cancelled_ && call_) call_->cancel();
   }
   void cancel() {
-    std::lock_guard lock(mutex_);
     cancelled_ = true;
     if (call_) call_->cancel();
   }
-  bool cancelled() {
-    std::lock_guard lock(mutex_);
-    return cancelled_;
-  }
+  bool cancelled() const { return cancelled_; }
 
  private:
-  std::mutex mutex_;
   UpstreamCall* call_ = nullptr;
   bool cancelled_ = false;
 };
@@ -66,36 +68,56 @@ http::Headers Gateway::upstream_headers(size_t upstream) const {
   return headers;
 }
 
-int Gateway::forward(ProxyRequest& job) {
+void Gateway::start_proxy(ProxyRequest job, RequestTrace trace) {
+  auto executor = job.writer->io_executor();
+  asio::co_spawn(std::move(executor), proxy(std::move(job), std::move(trace)), asio::detached);
+}
+
+asio::awaitable<void> Gateway::proxy(ProxyRequest job, RequestTrace trace) {
+  int status = 500;
+  try {
+    status = co_await forward(job);
+  } catch (const std::exception& e) {  // allocation failure and the like: answer, keep serving
+    std::fprintf(stderr, "genstack: gateway: proxy: %s\n", e.what());
+    send_error(*job.writer, {500, "internal error in the gateway", "server_error", ""});
+  }
+  trace.usage.upstream = job.answered_by;
+  trace.usage.prompt_tokens = job.usage.prompt_tokens;
+  trace.usage.completion_tokens = job.usage.completion_tokens;
+  finish(trace, status);
+}
+
+asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
   Attempt attempt;
   job.writer->on_disconnect([slot = attempt.slot] { slot->cancel(); });
-  for (const std::vector<std::string>* names : {&job.route->pool, &job.route->fallback}) {
+  const std::array<const std::vector<std::string>*, 2> pools{&job.route->pool, &job.route->fallback};
+  for (const std::vector<std::string>* names : pools) {
     const std::vector<size_t> pool = pool_indices(*names, names == &job.route->pool ? job.route->model : "");
     for (int n = 0; n < config_.limits.max_attempts; ++n) {
-      if (attempt.slot->cancelled()) return 499;  // nginx's "client closed request"
+      if (attempt.slot->cancelled()) co_return 499;  // nginx's "client closed request"
       const int chosen = balancer_.choose(pool, attempt.tried, now());
       if (chosen < 0) break;
       if (!attempt.tried.empty()) metrics_.retries.inc();
       attempt.tried.push_back(static_cast<size_t>(chosen));
-      if (try_upstream(job, static_cast<size_t>(chosen), attempt)) return attempt.status;
+      if (co_await try_upstream(job, static_cast<size_t>(chosen), attempt)) co_return attempt.status;
     }
   }
   if (attempt.failed_status != 0) {
     job.writer->send(attempt.failed_status, attempt.failed_type, std::move(attempt.failed_body),
                      job.limit_headers);
-    return attempt.failed_status;
+    co_return attempt.failed_status;
   }
   const std::string why =
       attempt.last_error.empty() ? "every upstream is ejected or unhealthy" : attempt.last_error;
   if (attempt.timed_out) {
     send_error(*job.writer, {504, "no upstream answered in time: " + why, "server_error", "upstream_timeout"},
                job.limit_headers);
-    return 504;
+    co_return 504;
   }
   send_error(*job.writer,
              {503, "no upstream could take the request: " + why, "server_error", "upstream_unavailable"},
              job.limit_headers);
-  return 503;
+  co_return 503;
 }
 
 void Gateway::record(size_t upstream, Balancer::Outcome outcome) {
@@ -106,13 +128,13 @@ void Gateway::record(size_t upstream, Balancer::Outcome outcome) {
                config_.ejection.consecutive_failures);
 }
 
-bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt) {
+asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt) {
   const UpstreamSlot& target = slot(upstream);
   const UpstreamConfig& u = target.config;
   const CallTimeouts timeouts{
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.connect_timeout_s * 1000)),
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.upstream_timeout_s * 1000))};
-  UpstreamCall call({u.host, u.port}, *target.pool, timeouts);
+  UpstreamCall call(job.writer->io_executor(), {u.host, u.port}, *target.pool, timeouts);
   attempt.slot->set(&call);
   struct Unset {
     CancelSlot& slot;
@@ -120,17 +142,17 @@ bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt)
   } unset{*attempt.slot};
 
   const Status started =
-      call.start(job.request.method, job.request.target, upstream_headers(upstream), job.body);
+      co_await call.start(job.request.method, job.request.target, upstream_headers(upstream), job.body);
   if (!started.ok()) {
     record(upstream, attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure);
     attempt.last_error = u.name + ": " + started.message();
     attempt.timed_out = call.timed_out();
-    return false;
+    co_return false;
   }
   if (call.status() >= 500) {  // nothing reached the client yet: another upstream may do better
     std::string body;
     while (!call.done() && body.size() < kMaxErrorBody) {
-      auto piece = call.read_some();
+      auto piece = co_await call.read_some();
       if (!piece.ok()) break;
       body += *piece;
     }
@@ -140,13 +162,13 @@ bool Gateway::try_upstream(ProxyRequest& job, size_t upstream, Attempt& attempt)
     attempt.failed_type = call.header("Content-Type");
     attempt.failed_body = std::move(body);
     attempt.timed_out = false;
-    return false;
+    co_return false;
   }
-  relay(job, call, upstream, attempt);
-  return true;
+  co_await relay(job, call, upstream, attempt);
+  co_return true;
 }
 
-Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
+asio::awaitable<Balancer::Outcome> Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
                                         const std::string& name, const http::Headers& headers, Usage& usage) {
   EventSplitter splitter(format);
   job.writer->begin_stream(call.status(), call.header("Content-Type"), headers);
@@ -162,14 +184,14 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
     return Balancer::Outcome::kFailure;
   };
   while (!call.done()) {
-    auto piece = call.read_some();
+    auto piece = co_await call.read_some();
     if (!piece.ok()) {
-      if (job.writer->client_gone()) return Balancer::Outcome::kAborted;
-      return fail("broke off the stream: " + piece.error(), "stream_interrupted");
+      if (job.writer->client_gone()) co_return Balancer::Outcome::kAborted;
+      co_return fail("broke off the stream: " + piece.error(), "stream_interrupted");
     }
     for (std::string& event : splitter.feed(*piece)) {
       if (const std::string bad = malformed_event_reason(format, event); !bad.empty()) {
-        return fail("sent a malformed stream: " + bad, "upstream_malformed");
+        co_return fail("sent a malformed stream: " + bad, "upstream_malformed");
       }
       if (scan_usage(event, usage) && job.strip_usage_chunk) continue;
       captured_bytes += event.size();
@@ -177,19 +199,20 @@ Balancer::Outcome Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, S
       if (capturing) captured.pieces.push_back(event);
       if (!job.writer->write(std::move(event))) {
         call.cancel();
-        return Balancer::Outcome::kAborted;
+        co_return Balancer::Outcome::kAborted;
       }
     }
   }
   if (splitter.partial().find_first_not_of(" \t\r\n") != std::string::npos) {
-    return fail("ended the stream in the middle of an event", "upstream_malformed");
+    co_return fail("ended the stream in the middle of an event", "upstream_malformed");
   }
   job.writer->end();
   if (capturing) store_in_cache(job, std::move(captured));
-  return Balancer::Outcome::kSuccess;
+  co_return Balancer::Outcome::kSuccess;
 }
 
-void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Attempt& attempt) {
+asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream,
+                                     Attempt& attempt) {
   const std::string& name = slot(upstream).config.name;
   const std::string content_type = call.header("Content-Type");
   http::Headers headers = job.limit_headers;
@@ -203,7 +226,7 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
   if (!format) {
     std::string body;
     while (!call.done()) {
-      auto piece = call.read_some();
+      auto piece = co_await call.read_some();
       if (!piece.ok() || body.size() + piece->size() > kMaxBufferedBody) {
         outcome = attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure;
         attempt.status = 502;
@@ -224,7 +247,7 @@ void Gateway::relay(ProxyRequest& job, UpstreamCall& call, size_t upstream, Atte
       job.writer->send(call.status(), content_type, std::move(body), headers);
     }
   } else {
-    outcome = relay_stream(job, call, *format, name, headers, usage);
+    outcome = co_await relay_stream(job, call, *format, name, headers, usage);
   }
   record(upstream, outcome);
   charge_tokens(job);

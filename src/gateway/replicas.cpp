@@ -98,18 +98,11 @@ double sum_metric(std::string_view text, std::string_view name) {
 }
 
 Result<ReplicaLoad> read_replica_load(uint16_t port, std::chrono::milliseconds timeout) {
-  ConnectionPool pool(0);
-  UpstreamCall call({"127.0.0.1", std::to_string(port)}, pool, CallTimeouts{timeout, timeout});
-  GS_RETURN_IF_ERROR(call.start("GET", "/metrics", {}, ""));
-  if (call.status() != 200) return Error("/metrics answered {}", call.status());
-  std::string text;
-  while (!call.done()) {
-    GS_ASSIGN_OR_RETURN(std::string piece, call.read_some());
-    text += piece;
-    if (text.size() > (16u << 20)) return Error("/metrics is too large");
-  }
-  return ReplicaLoad{sum_metric(text, "genstack_queue_length"),
-                     sum_metric(text, "genstack_generation_tokens_total")};
+  GS_ASSIGN_OR_RETURN(FetchedResponse response,
+                      fetch({"127.0.0.1", std::to_string(port)}, "/metrics", timeout, 16u << 20));
+  if (response.status != 200) return Error("/metrics answered {}", response.status);
+  return ReplicaLoad{sum_metric(response.body, "genstack_queue_length"),
+                     sum_metric(response.body, "genstack_generation_tokens_total")};
 }
 
 void stop_replicas(const std::vector<pid_t>& pids, std::chrono::milliseconds grace) {

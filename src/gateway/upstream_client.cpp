@@ -1,15 +1,17 @@
 #include "gateway/upstream_client.h"
 
-#include "gateway/blocking_io.h"
-
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
@@ -31,12 +33,7 @@ bool idle_connection_alive(int fd) {
   return ::poll(&p, 1, 0) == 0;
 }
 
-// One per thread, reused by its calls (one at a time): an io_context costs
-// an epoll instance and a timer descriptor, too much to make per request.
-asio::io_context& thread_io_context() {
-  thread_local asio::io_context ioc;
-  return ioc;
-}
+auto with_error(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 }  // namespace
 
@@ -74,49 +71,42 @@ struct UpstreamCall::Impl {
   UpstreamAddress address;
   ConnectionPool& pool;
   CallTimeouts timeouts;
-  asio::io_context& ioc = thread_io_context();
-  tcp::socket socket{ioc};
+  beast::tcp_stream stream;  // its timer closes the socket when a wait runs past its timeout
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-  http::Headers headers;
   bool failed = false;
   bool timed_out = false;
-
-  std::mutex mutex;  // guards the two below against cancel() from another thread
   bool cancelled = false;
-  int published_fd = -1;
 
-  Impl(UpstreamAddress a, ConnectionPool& p, CallTimeouts t) : address(std::move(a)), pool(p), timeouts(t) {}
+  Impl(asio::any_io_executor executor, UpstreamAddress a, ConnectionPool& p, CallTimeouts t)
+      : address(std::move(a)), pool(p), timeouts(t), stream(std::move(executor)) {}
 
-  // Runs one asynchronous operation to completion on this thread, closing
-  // the socket if it takes longer than `timeout`.
-  template <typename Start>
-  error_code wait(Start start, std::chrono::milliseconds timeout) {
-    const error_code ec = run_with_timeout(ioc, socket, timeout, start);
-    timed_out = ec == asio::error::timed_out;
+  error_code note(error_code ec) {
+    timed_out = ec == beast::error::timeout;
     return ec;
   }
 
-  bool is_cancelled() {
-    std::lock_guard lock(mutex);
-    return cancelled;
-  }
-
-  void publish_fd(int fd) {
-    std::lock_guard lock(mutex);
-    published_fd = fd;
-    if (cancelled && fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  }
-
-  Status connect_fresh() {
-    tcp::resolver resolver(ioc);
+  asio::awaitable<Result<std::vector<tcp::endpoint>>> resolve() {
     error_code ec;
-    const auto endpoints = resolver.resolve(address.host, address.port, ec);
-    if (ec) return Error("cannot resolve {}: {}", address.host, ec.message());
-    ec = wait([&](auto handler) { asio::async_connect(socket, endpoints, handler); }, timeouts.connect);
-    if (ec) return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
-    publish_fd(socket.native_handle());
-    return Status::Ok();
+    // Numeric hosts (the usual replica on 127.0.0.1) need no resolver thread.
+    const auto ip = asio::ip::make_address(address.host, ec);
+    const auto port = static_cast<uint16_t>(std::stoul(address.port));
+    if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(ip, port)};
+    tcp::resolver resolver(stream.get_executor());
+    const auto found = co_await resolver.async_resolve(address.host, address.port, with_error(ec));
+    if (ec) co_return Error("cannot resolve {}: {}", address.host, ec.message());
+    co_return std::vector<tcp::endpoint>(found.begin(), found.end());
+  }
+
+  asio::awaitable<Status> connect_fresh() {
+    auto endpoints = co_await resolve();
+    if (!endpoints.ok()) co_return endpoints.status();
+    if (cancelled) co_return Error("cancelled");
+    error_code ec;
+    stream.expires_after(timeouts.connect);
+    co_await stream.async_connect(*endpoints, with_error(ec));
+    if (note(ec)) co_return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
+    co_return Status::Ok();
   }
 
   bool adopt_pooled() {
@@ -126,49 +116,52 @@ struct UpstreamCall::Impl {
     socklen_t len = sizeof domain;
     ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
     error_code ec;
-    socket.assign(domain == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    stream.socket().assign(domain == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
     if (ec) {
       ::close(fd);
       return false;
     }
-    publish_fd(fd);
     return true;
   }
 
   void drop_socket() {
-    publish_fd(-1);
     error_code ignored;
-    socket.close(ignored);
+    stream.socket().close(ignored);
     buffer.clear();
   }
 
-  Status exchange(const bhttp::request<bhttp::string_body>& request) {
-    if (is_cancelled()) return Error("cancelled");
-    error_code ec = wait([&](auto handler) { bhttp::async_write(socket, request, handler); }, timeouts.io);
-    if (ec) return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
+  asio::awaitable<Status> exchange(const bhttp::request<bhttp::string_body>& request) {
+    if (cancelled) co_return Error("cancelled");
+    error_code ec;
+    stream.expires_after(timeouts.io);
+    co_await bhttp::async_write(stream, request, with_error(ec));
+    if (note(ec)) co_return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
     parser.emplace();
     parser->body_limit(boost::none);
-    ec = wait([&](auto handler) { bhttp::async_read_header(socket, buffer, *parser, handler); }, timeouts.io);
-    if (ec) return Error("reading from {}:{}: {}", address.host, address.port, ec.message());
-    return Status::Ok();
+    stream.expires_after(timeouts.io);
+    co_await bhttp::async_read_header(stream, buffer, *parser, with_error(ec));
+    if (note(ec)) co_return Error("reading from {}:{}: {}", address.host, address.port, ec.message());
+    co_return Status::Ok();
   }
 };
 
-UpstreamCall::UpstreamCall(UpstreamAddress address, ConnectionPool& pool, CallTimeouts timeouts)
-    : impl_(std::make_unique<Impl>(std::move(address), pool, timeouts)) {}
+UpstreamCall::UpstreamCall(asio::any_io_executor executor, UpstreamAddress address, ConnectionPool& pool,
+                           CallTimeouts timeouts)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(address), pool, timeouts)) {}
 
 UpstreamCall::~UpstreamCall() {
   Impl& s = *impl_;
-  const bool reusable = !s.failed && s.parser && s.parser->is_done() && s.parser->get().keep_alive() &&
-                        s.buffer.size() == 0 && !s.is_cancelled() && s.socket.is_open();
-  s.publish_fd(-1);
+  const bool reusable = !s.failed && !s.cancelled && s.parser && s.parser->is_done() &&
+                        s.parser->get().keep_alive() && s.buffer.size() == 0 && s.stream.socket().is_open();
   if (reusable) {
-    s.pool.give(s.socket.release());
+    error_code ec;
+    const int fd = s.stream.socket().release(ec);
+    if (!ec) s.pool.give(fd);
   }
 }
 
-Status UpstreamCall::start(const std::string& method, const std::string& target, const http::Headers& headers,
-                           const std::string& body) {
+asio::awaitable<Status> UpstreamCall::start(const std::string& method, const std::string& target,
+                                            const http::Headers& headers, const std::string& body) {
   Impl& s = *impl_;
   bhttp::request<bhttp::string_body> request;
   request.method_string(method);
@@ -182,24 +175,19 @@ Status UpstreamCall::start(const std::string& method, const std::string& target,
   // A pooled connection may have been closed by the upstream just now; one
   // fresh connection is then tried before the failure counts.
   if (s.adopt_pooled()) {
-    if (s.exchange(request).ok()) return Status::Ok();
+    if ((co_await s.exchange(request)).ok()) co_return Status::Ok();
     s.drop_socket();
   }
-  Status status = s.connect_fresh();
-  if (status.ok()) status = s.exchange(request);
+  Status status = co_await s.connect_fresh();
+  if (status.ok()) status = co_await s.exchange(request);
   if (!status.ok()) {
     s.failed = true;
     s.drop_socket();
-    return status;
   }
-  for (const auto& field : s.parser->get()) {
-    s.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  return Status::Ok();
+  co_return status;
 }
 
 int UpstreamCall::status() const { return impl_->parser ? impl_->parser->get().result_int() : 0; }
-const http::Headers& UpstreamCall::headers() const { return impl_->headers; }
 
 std::string UpstreamCall::header(std::string_view name) const {
   if (!impl_->parser) return "";
@@ -210,44 +198,63 @@ std::string UpstreamCall::header(std::string_view name) const {
 bool UpstreamCall::done() const { return impl_->parser && impl_->parser->is_done(); }
 bool UpstreamCall::timed_out() const { return impl_->timed_out; }
 
-Result<std::string> UpstreamCall::read_some() {
+asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
   Impl& s = *impl_;
-  if (!s.parser || s.failed) return Error("no response to read");
+  if (!s.parser || s.failed) co_return Error("no response to read");
   std::string piece;
   while (piece.empty() && !s.parser->is_done()) {
-    if (s.is_cancelled()) {
+    if (s.cancelled) {
       s.failed = true;
-      return Error("cancelled");
+      co_return Error("cancelled");
     }
     piece.resize(kPieceBytes);
     s.parser->get().body().data = piece.data();
     s.parser->get().body().size = piece.size();
-    error_code ec = s.wait(
-        [&](auto handler) { bhttp::async_read_some(s.socket, s.buffer, *s.parser, handler); }, s.timeouts.io);
+    error_code ec;
+    s.stream.expires_after(s.timeouts.io);
+    co_await bhttp::async_read_some(s.stream, s.buffer, *s.parser, with_error(ec));
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) {
+    if (s.note(ec)) {
       s.failed = true;
-      return Error("reading from {}:{}: {}", s.address.host, s.address.port, ec.message());
+      co_return Error("reading from {}:{}: {}", s.address.host, s.address.port, ec.message());
     }
     piece.resize(piece.size() - s.parser->get().body().size);
   }
-  return piece;
+  co_return piece;
 }
 
 void UpstreamCall::cancel() {
-  std::lock_guard lock(impl_->mutex);
   impl_->cancelled = true;
-  if (impl_->published_fd >= 0) ::shutdown(impl_->published_fd, SHUT_RDWR);
+  error_code ignored;
+  impl_->stream.socket().close(ignored);
+}
+
+Result<FetchedResponse> fetch(const UpstreamAddress& address, const std::string& path,
+                              std::chrono::milliseconds timeout, size_t max_body) {
+  asio::io_context ioc;
+  std::optional<Result<FetchedResponse>> outcome;
+  auto exchange = [&]() -> asio::awaitable<Result<FetchedResponse>> {
+    ConnectionPool no_reuse(0);
+    UpstreamCall call(ioc.get_executor(), address, no_reuse, CallTimeouts{timeout, timeout});
+    if (Status started = co_await call.start("GET", path, {}, ""); !started.ok()) co_return started;
+    FetchedResponse response{call.status(), ""};
+    while (!call.done()) {
+      auto piece = co_await call.read_some();
+      if (!piece.ok()) co_return piece.status();
+      response.body += *piece;
+      if (response.body.size() > max_body) co_return Error("{} answered more than {} bytes", path, max_body);
+    }
+    co_return response;
+  };
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { outcome.emplace(co_await exchange()); }, asio::detached);
+  ioc.run();
+  return outcome ? std::move(*outcome) : Result<FetchedResponse>(Error("{}: internal error", path));
 }
 
 bool probe(const UpstreamAddress& address, const std::string& path, std::chrono::milliseconds timeout) {
-  ConnectionPool no_reuse(0);
-  UpstreamCall call(address, no_reuse, CallTimeouts{timeout, timeout});
-  if (!call.start("GET", path, {}, "").ok()) return false;
-  while (!call.done()) {
-    if (!call.read_some().ok()) return false;
-  }
-  return call.status() >= 200 && call.status() < 300;
+  auto response = fetch(address, path, timeout);
+  return response.ok() && response->status >= 200 && response->status < 300;
 }
 
 }  // namespace gs::gateway

@@ -1,12 +1,14 @@
-// One HTTP/1.1 exchange with an upstream, driven from the calling thread:
-// send the request, read the response head, then the body piece by piece as
-// it arrives (a stream is relayed, never collected). Idle keep-alive
-// connections are kept per upstream in a ConnectionPool. Every wait is
-// bounded by a timeout, and cancel() (from any thread: a client that went
-// away) makes the pending wait fail at once.
+// One HTTP/1.1 exchange with an upstream as coroutines on the caller's
+// executor (the io thread that serves the client, so a proxied request never
+// changes threads): send the request, read the response head, then the body
+// piece by piece as it arrives (a stream is relayed, never collected). Idle
+// keep-alive connections are kept per upstream in a ConnectionPool. Every
+// wait is bounded by a timeout, and cancel() (a client that went away) makes
+// the pending wait fail at once.
 #pragma once
 
-#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -18,7 +20,7 @@
 
 namespace gs::gateway {
 
-// Idle connections (socket descriptors) to one upstream.
+// Idle connections (socket descriptors) to one upstream, shared by io threads.
 class ConnectionPool {
  public:
   explicit ConnectionPool(size_t max_idle = 64) : max_idle_(max_idle) {}
@@ -47,26 +49,28 @@ struct CallTimeouts {
   std::chrono::milliseconds io{300000};  // each wait for the upstream (a token may take long)
 };
 
+// Not thread-safe: every member runs on `executor` (a strand when the
+// executor's io_context has several threads).
 class UpstreamCall {
  public:
-  UpstreamCall(UpstreamAddress address, ConnectionPool& pool, CallTimeouts timeouts);
+  UpstreamCall(boost::asio::any_io_executor executor, UpstreamAddress address, ConnectionPool& pool,
+               CallTimeouts timeouts);
   ~UpstreamCall();  // returns a cleanly finished keep-alive connection to the pool
   UpstreamCall(const UpstreamCall&) = delete;
   UpstreamCall& operator=(const UpstreamCall&) = delete;
 
   // Sends the request and reads the response head. A failure means no byte
   // of a response arrived, so the request may be retried elsewhere.
-  Status start(const std::string& method, const std::string& target, const http::Headers& headers,
-               const std::string& body);
+  boost::asio::awaitable<Status> start(const std::string& method, const std::string& target,
+                                       const http::Headers& headers, const std::string& body);
   int status() const;
-  const http::Headers& headers() const;
   std::string header(std::string_view name) const;
   // The next piece of the body; empty at its end (then done() is true).
-  Result<std::string> read_some();
+  boost::asio::awaitable<Result<std::string>> read_some();
   bool done() const;
   // True when the last failure was a wait that ran past its timeout.
   bool timed_out() const;
-  // Thread-safe and idempotent: the pending and every later wait fail.
+  // Idempotent: the pending and every later wait fail.
   void cancel();
 
   struct Impl;
@@ -75,7 +79,17 @@ class UpstreamCall {
   std::unique_ptr<Impl> impl_;
 };
 
-// GET `path` with one timeout for the whole exchange; true on a 2xx answer.
+struct FetchedResponse {
+  int status = 0;
+  std::string body;
+};
+
+// A whole GET from the calling thread (health checks, replica metrics), one
+// timeout for each wait; bodies over `max_body` bytes are an error.
+Result<FetchedResponse> fetch(const UpstreamAddress& address, const std::string& path,
+                              std::chrono::milliseconds timeout, size_t max_body = 1 << 20);
+
+// GET `path`; true on a 2xx answer.
 bool probe(const UpstreamAddress& address, const std::string& path, std::chrono::milliseconds timeout);
 
 }  // namespace gs::gateway

@@ -37,8 +37,11 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 class WriterImpl final : public ResponseWriter {
  public:
   WriterImpl(std::shared_ptr<Exchange> exchange, std::weak_ptr<Connection> connection,
-             std::shared_ptr<Lifeline> lifeline)
-      : exchange_(std::move(exchange)), connection_(std::move(connection)), lifeline_(std::move(lifeline)) {}
+             std::shared_ptr<Lifeline> lifeline, asio::any_io_executor executor)
+      : exchange_(std::move(exchange)),
+        connection_(std::move(connection)),
+        lifeline_(std::move(lifeline)),
+        executor_(std::move(executor)) {}
 
   ~WriterImpl() override {
     std::lock_guard lock(exchange_->mutex);
@@ -101,6 +104,8 @@ class WriterImpl final : public ResponseWriter {
 
   bool client_gone() const override { return exchange_->gone || exchange_->dropped; }
 
+  asio::any_io_executor io_executor() const override { return executor_; }
+
   void on_disconnect(std::function<void()> callback) override {
     {
       std::lock_guard lock(exchange_->mutex);
@@ -143,6 +148,7 @@ class WriterImpl final : public ResponseWriter {
   std::shared_ptr<Exchange> exchange_;
   std::weak_ptr<Connection> connection_;
   std::shared_ptr<Lifeline> lifeline_;
+  asio::any_io_executor executor_;
 };
 
 }  // namespace
@@ -280,7 +286,7 @@ void Connection::dispatch(RequestParser::Outcome outcome) {
   response_done_ = false;
   exchange_ = std::make_shared<Exchange>();
   std::shared_ptr<ResponseWriter> writer =
-      std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline);
+      std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline, executor());
   outcome.request.remote_address = remote_;
   wait_readable();
   try {

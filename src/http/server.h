@@ -12,6 +12,7 @@
 // - on_disconnect callbacks run on an io thread.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +76,10 @@ class ResponseWriter {
   // If the client is already gone, the callback runs at once on the calling thread. It must be
   // short and must not block; it may call this writer (which then reports the client gone).
   virtual void on_disconnect(std::function<void()> callback) = 0;
+  // The connection's io executor (a strand): asynchronous work started on it (a proxied upstream
+  // exchange) runs on the io threads without a hand-off to another thread, and its handlers
+  // never run concurrently with this connection's on_disconnect callback.
+  virtual boost::asio::any_io_executor io_executor() const = 0;
   virtual ~ResponseWriter() = default;
 
   static constexpr size_t kMaxQueuedBytes = 4 << 20;
