@@ -1,8 +1,12 @@
-// Upstream choice: power of two choices, circuit breaker, token buckets.
+// Upstream choice: power of two choices, sticky (rendezvous) choice, prompt
+// prefixes, circuit breaker, token buckets.
 // Time is always passed in; nothing here reads a clock.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "gateway/balancer.h"
+#include "gateway/prompt_prefix.h"
 #include "gateway/rate_limit.h"
 
 namespace gs::gateway {
@@ -29,6 +33,105 @@ TEST(GatewayTwoChoices, WeightsScaleLoadAndDraws) {
   EXPECT_GT(heavy, 1600);  // drawn in ~80% of pairs; a tie keeps the first drawn
   const std::vector<Candidate> loaded{{4, 3}, {1, 1}};
   for (int i = 0; i < 100; ++i) EXPECT_EQ(pick_two_choices(loaded, rng), 0u);  // 0.75 < 1 per weight
+}
+
+std::vector<Candidate> named(const std::vector<std::pair<std::string, double>>& upstreams) {
+  std::vector<Candidate> out;
+  for (const auto& [name, weight] : upstreams) out.push_back({weight, 0, stable_hash(name)});
+  return out;
+}
+
+TEST(GatewaySticky, RemovingOneUpstreamMovesOnlyItsOwnPrefixes) {
+  const std::vector<Candidate> four = named({{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}});
+  std::vector<Candidate> without_c = four;
+  without_c.erase(without_c.begin() + 2);  // a, b, d
+  const size_t kKeys = 4000;
+  std::map<size_t, int> per_upstream;
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    const uint64_t affinity = stable_hash("prompt " + std::to_string(k));
+    const size_t before = rendezvous_choice(four, affinity);
+    EXPECT_EQ(before, rendezvous_choice(four, affinity)) << "deterministic";
+    ++per_upstream[before];
+    const size_t after = rendezvous_choice(without_c, affinity);
+    if (before != 2) {
+      EXPECT_EQ(without_c[after].name_hash, four[before].name_hash) << "key " << k << " moved";
+    }
+  }
+  for (const auto& [upstream, n] : per_upstream) EXPECT_NEAR(n, kKeys / 4.0, kKeys * 0.05) << upstream;
+}
+
+TEST(GatewaySticky, WeightsSetTheShareOfPrefixes) {
+  const std::vector<Candidate> c = named({{"heavy", 3}, {"light", 1}});
+  int heavy = 0;
+  for (int k = 0; k < 4000; ++k) heavy += rendezvous_choice(c, stable_hash(std::to_string(k))) == 0;
+  EXPECT_NEAR(heavy, 3000, 150);
+}
+
+TEST(GatewaySticky, AnOverloadedChoiceFallsBackToTwoChoices) {
+  std::mt19937_64 rng(5);
+  std::vector<Candidate> c = named({{"a", 1}, {"b", 1}});
+  const uint64_t affinity = stable_hash("a long shared system prompt");
+  const size_t preferred = rendezvous_choice(c, affinity);
+  c[preferred].outstanding = 4;  // 4 <= 2 * 0 + kStickySlack: still sticky
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(pick_sticky(c, affinity, rng), preferred);
+  c[preferred].outstanding = 5;  // past the slack: the idle one
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(pick_sticky(c, affinity, rng), 1 - preferred);
+  c[1 - preferred].outstanding = 3;  // 5 <= 2 * 3 + 4: sticky again
+  EXPECT_EQ(pick_sticky(c, affinity, rng), preferred);
+}
+
+TEST(GatewaySticky, BalancerKeepsAPrefixOnOneUpstreamAndMovesItWhenEjected) {
+  Balancer bal({"r0", "r1", "r2"}, {1, 1, 1}, {1, 10}, 11);
+  const std::vector<size_t> pool{0, 1, 2};
+  const uint64_t affinity = stable_hash("user\nOnce upon a time\n");
+  const int first = bal.choose(pool, {}, 0, affinity);
+  ASSERT_GE(first, 0);
+  bal.finish(first, Balancer::Outcome::kSuccess, 0);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(bal.choose(pool, {}, 0, affinity), first);
+    bal.finish(first, Balancer::Outcome::kSuccess, 0);
+  }
+  // Ejected: the prefix goes to its next rendezvous choice, always the same one.
+  const int ejected = bal.choose(pool, {}, 1, affinity);
+  EXPECT_TRUE(bal.finish(ejected, Balancer::Outcome::kFailure, 1));
+  const int second = bal.choose(pool, {}, 2, affinity);
+  ASSERT_GE(second, 0);
+  EXPECT_NE(second, first);
+  bal.finish(second, Balancer::Outcome::kSuccess, 2);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(bal.choose(pool, {}, 2, affinity), second);
+    bal.finish(second, Balancer::Outcome::kSuccess, 2);
+  }
+  // A retry never gets an upstream already tried.
+  const std::vector<size_t> tried{static_cast<size_t>(second)};
+  const int retry = bal.choose(pool, tried, 2, affinity);
+  EXPECT_TRUE(retry >= 0 && retry != first && retry != second);
+  bal.finish(retry, Balancer::Outcome::kSuccess, 2);
+  // Back after the cool-down (the half-open probe succeeds): the prefix returns.
+  EXPECT_EQ(bal.choose(pool, {}, 11, affinity), first);
+  bal.finish(first, Balancer::Outcome::kSuccess, 11);
+  EXPECT_EQ(bal.choose(pool, {}, 11, affinity), first);
+  bal.finish(first, Balancer::Outcome::kSuccess, 11);
+}
+
+TEST(GatewayPromptPrefix, ChatIsRolesAndContentsInOrder) {
+  const auto chat = boost::json::parse(R"({"messages": [{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": [{"type": "text", "text": "Hi"}, {"type": "text", "text": " there"}]}]})")
+                        .as_object();
+  EXPECT_EQ(prompt_prefix("/v1/chat/completions", chat, 1024), "system\nBe brief.\nuser\nHi there\n");
+  EXPECT_EQ(prompt_prefix("/api/chat", chat, 1024), "system\nBe brief.\nuser\nHi there\n");
+  EXPECT_EQ(prompt_prefix("/v1/chat/completions", chat, 10), "system\nBe ");
+  EXPECT_EQ(prompt_prefix("/v1/embeddings", chat, 1024), std::nullopt);
+}
+
+TEST(GatewayPromptPrefix, CompletionsAreThePrompt) {
+  using boost::json::parse;
+  EXPECT_EQ(prompt_prefix("/v1/completions", parse(R"({"prompt": "Once"})").as_object(), 1024), "Once");
+  EXPECT_EQ(prompt_prefix("/v1/completions", parse(R"({"prompt": ["a", "b"]})").as_object(), 1024), "a");
+  EXPECT_EQ(prompt_prefix("/v1/completions", parse(R"({"prompt": [1, 2]})").as_object(), 1024), "[1,2]");
+  EXPECT_EQ(prompt_prefix("/api/generate", parse(R"({"system": "S", "prompt": "P"})").as_object(), 1024),
+            "S\nP");
+  EXPECT_EQ(prompt_prefix("/api/generate", parse(R"({"prompt": ""})").as_object(), 1024), std::nullopt);
 }
 
 TEST(GatewayCircuitBreaker, OpensAfterConsecutiveFailuresAndProbesOnce) {

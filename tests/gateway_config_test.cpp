@@ -12,10 +12,11 @@ upstreams:
   - {name: a, url: "http://127.0.0.1:8001", weight: 2}
   - {name: b, url: "http://localhost:8002/", api_key_env: B_KEY}
 routes:
-  - {model: stories260K, aliases: [tiny], pool: [a, b], fallback: [b]}
+  - {model: stories260K, aliases: [tiny], pool: [a, b], fallback: [b], sticky: prefix, sticky_prefix_bytes: 512}
   - {model: "*", pool: [b]}
 tiers:
-  free: {models: [stories260K], requests_per_minute: 2, tokens_per_minute: 1000, priority: -5}
+  free: {models: [stories260K], requests_per_minute: 2, tokens_per_minute: 1000, monthly_tokens: 50000,
+         priority: -5}
 keys: {db: /tmp/k.db}
 health: {interval_s: 2, timeout_s: 1}
 ejection: {consecutive_failures: 4, cooldown_s: 3}
@@ -37,9 +38,14 @@ TEST(GatewayConfig, ParsesEveryOption) {
   ASSERT_EQ(c->routes.size(), 2u);
   EXPECT_EQ(c->routes[0].aliases, std::vector<std::string>{"tiny"});
   EXPECT_EQ(c->routes[0].fallback, std::vector<std::string>{"b"});
+  EXPECT_TRUE(c->routes[0].sticky_prefix);
+  EXPECT_EQ(c->routes[0].sticky_prefix_bytes, 512u);
+  EXPECT_FALSE(c->routes[1].sticky_prefix);
+  EXPECT_EQ(c->routes[1].sticky_prefix_bytes, 1024u);
   const TierConfig& free = c->tiers.at("free");
   EXPECT_EQ(free.requests_per_minute, 2);
   EXPECT_EQ(free.tokens_per_minute, 1000);
+  EXPECT_EQ(free.monthly_tokens, 50000);
   EXPECT_EQ(free.priority, -5);
   EXPECT_EQ(c->keys_db, "/tmp/k.db");
   EXPECT_EQ(c->ejection.consecutive_failures, 4);
@@ -87,6 +93,10 @@ TEST(GatewayConfig, RejectsBadConfigsWithClearErrors) {
                "names two routes");
   expect_error(ups + route + "tiers: {free: {requests_per_minute: -1}}\n", "tiers.free.requests_per_minute");
   expect_error(ups + route + "tiers: {free: {rpm: 1}}\n", "unknown key 'rpm'");
+  expect_error(ups + route + "tiers: {free: {monthly_tokens: -1}}\n", "tiers.free.monthly_tokens");
+  expect_error(ups + "routes: [{model: m, pool: [a], sticky: yes}]\n", "routes[0].sticky: 'yes'");
+  expect_error(ups + "routes: [{model: m, pool: [a], sticky_prefix_bytes: 0}]\n",
+               "routes[0].sticky_prefix_bytes");
   expect_error(ups + route + "ejection: {consecutive_failures: 0}\n", "ejection.consecutive_failures");
   expect_error(ups + route + "limits: {max_body_bytes: 0}\n", "limits.max_body_bytes");
   expect_error(ups + route + "limits: {max_concurrent: 0}\n", "limits.max_concurrent");

@@ -1,6 +1,8 @@
 #include "gateway/balancer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace gs::gateway {
 
@@ -53,6 +55,20 @@ void CircuitBreaker::on_health_ok(double now) {
 
 void CircuitBreaker::release_probe() { probe_in_flight_ = false; }
 
+namespace {
+
+uint64_t mix64(uint64_t x) {  // splitmix64's finalizer: every input bit moves every output bit
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+double load_per_weight(const Candidate& c) { return static_cast<double>(c.outstanding) / c.weight; }
+
+}  // namespace
+
 size_t pick_two_choices(std::span<const Candidate> candidates, std::mt19937_64& rng) {
   if (candidates.size() == 1) return 0;
   double total = 0;
@@ -71,13 +87,46 @@ size_t pick_two_choices(std::span<const Candidate> candidates, std::mt19937_64& 
   };
   const size_t first = draw(candidates.size(), 0);
   const size_t second = draw(first, candidates[first].weight);
-  auto load = [&](size_t i) { return static_cast<double>(candidates[i].outstanding) / candidates[i].weight; };
-  return load(second) < load(first) ? second : first;
+  return load_per_weight(candidates[second]) < load_per_weight(candidates[first]) ? second : first;
+}
+
+uint64_t stable_hash(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return mix64(h);
+}
+
+size_t rendezvous_choice(std::span<const Candidate> candidates, uint64_t affinity) {
+  size_t best = 0;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    // u in (0, 1) from the top 53 bits; -w / ln(u) makes P(i wins) = w_i / sum(w).
+    const uint64_t bits = mix64(affinity ^ mix64(candidates[i].name_hash)) >> 11;
+    const double u = (static_cast<double>(bits) + 0.5) / 9007199254740992.0;  // 2^53
+    const double score = -candidates[i].weight / std::log(u);
+    if (score > best_score) {
+      best_score = score;
+      best = i;
+    }
+  }
+  return best;
+}
+
+size_t pick_sticky(std::span<const Candidate> candidates, uint64_t affinity, std::mt19937_64& rng) {
+  const size_t preferred = rendezvous_choice(candidates, affinity);
+  double least = load_per_weight(candidates[preferred]);
+  for (const Candidate& c : candidates) least = std::min(least, load_per_weight(c));
+  if (load_per_weight(candidates[preferred]) <= 2 * least + kStickySlack) return preferred;
+  return pick_two_choices(candidates, rng);
 }
 
 struct Balancer::Upstream {
   std::string name;
   double weight = 1;
+  uint64_t name_hash = stable_hash(name);
   std::atomic<int64_t> outstanding{0};
   mutable std::mutex mutex;  // guards the fields below
   CircuitBreaker breaker;
@@ -124,7 +173,8 @@ void Balancer::remove(size_t upstream) {
 
 int64_t Balancer::outstanding(size_t upstream) const { return at(upstream).outstanding.load(); }
 
-int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried, double now) {
+int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried, double now,
+                     std::optional<uint64_t> affinity) {
   std::vector<size_t> indices;
   std::vector<Candidate> candidates;
   std::shared_lock list_lock(list_mutex_);
@@ -134,13 +184,13 @@ int Balancer::choose(std::span<const size_t> pool, std::span<const size_t> tried
     std::lock_guard lock(u.mutex);
     if (u.removed || !u.healthy || u.breaker.state(now) == BreakerState::kOpen) continue;
     indices.push_back(index);
-    candidates.push_back({u.weight, u.outstanding.load()});
+    candidates.push_back({u.weight, u.outstanding.load(), u.name_hash});
   }
   while (!candidates.empty()) {
     size_t pick;
     {
       std::lock_guard lock(rng_mutex_);
-      pick = pick_two_choices(candidates, rng_);
+      pick = affinity ? pick_sticky(candidates, *affinity, rng_) : pick_two_choices(candidates, rng_);
     }
     Upstream& u = *upstreams_[indices[pick]];
     std::lock_guard lock(u.mutex);

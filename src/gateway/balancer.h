@@ -1,7 +1,9 @@
 // Choosing an upstream for a request: least outstanding requests with
-// power-of-two choices (weighted), a circuit breaker per upstream (passive
-// ejection after consecutive failures, one half-open probe after a
-// cool-down) and the verdict of active health checks.
+// power-of-two choices (weighted), or, for a sticky route, the upstream that
+// rendezvous hashing assigns to the request's prompt prefix (so that its KV
+// prefix cache hits); a circuit breaker per upstream (passive ejection after
+// consecutive failures, one half-open probe after a cool-down) and the
+// verdict of active health checks.
 //
 // Time is passed in as seconds on a monotonic clock so that tests drive it.
 #pragma once
@@ -10,10 +12,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gs::gateway {
@@ -51,12 +55,29 @@ class CircuitBreaker {
 struct Candidate {
   double weight = 1;
   int64_t outstanding = 0;
+  uint64_t name_hash = 0;  // identity for rendezvous hashing: stable across restarts and index changes
 };
 // Power of two choices: two distinct candidates drawn with probability
 // proportional to weight; the one with fewer outstanding requests per unit of
 // weight wins (ties: the first drawn). Returns an index into `candidates`,
 // which must not be empty.
 size_t pick_two_choices(std::span<const Candidate> candidates, std::mt19937_64& rng);
+
+// A stable 64-bit hash of bytes (FNV-1a, then a mixing step): prompt prefixes
+// and upstream names. Stable across processes, unlike std::hash.
+uint64_t stable_hash(std::string_view bytes);
+
+// Weighted rendezvous (highest random weight) hashing: the candidate with the
+// highest -weight / ln(u), u uniform in (0, 1) from (affinity, name_hash).
+// Removing a candidate moves only the affinities it had; a candidate of
+// weight w gets a share w / sum of weights. `candidates` must not be empty.
+size_t rendezvous_choice(std::span<const Candidate> candidates, uint64_t affinity);
+
+// The sticky choice unless it is overloaded: its outstanding requests per
+// unit of weight above 2 x the least loaded candidate's + kStickySlack. Then
+// power of two choices, so that one hot prefix cannot pile onto one upstream.
+inline constexpr double kStickySlack = 4;
+size_t pick_sticky(std::span<const Candidate> candidates, uint64_t affinity, std::mt19937_64& rng);
 
 struct UpstreamStats {
   std::string name;
@@ -79,8 +100,11 @@ class Balancer {
 
   // One of `pool` not in `tried` that is healthy and whose breaker admits a
   // request; -1 when none. The chosen upstream's outstanding count is raised:
-  // call finish() exactly once for every successful choose().
-  int choose(std::span<const size_t> pool, std::span<const size_t> tried, double now);
+  // call finish() exactly once for every successful choose(). With an
+  // `affinity` (a prompt prefix's hash) the choice is pick_sticky()'s among
+  // those, else pick_two_choices()'s.
+  int choose(std::span<const size_t> pool, std::span<const size_t> tried, double now,
+             std::optional<uint64_t> affinity = std::nullopt);
   enum class Outcome { kSuccess, kFailure, kAborted };
   // Returns true when a failure ejected the upstream.
   bool finish(size_t upstream, Outcome outcome, double now);

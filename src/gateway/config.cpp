@@ -121,12 +121,25 @@ Status parse_routes(const YAML::Node& node, Config& config) {
   std::set<std::string> models;
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = fmt::format("routes[{}]", i);
-    GS_RETURN_IF_ERROR(check_keys(node[i], where, {"model", "aliases", "pool", "fallback"}));
+    GS_RETURN_IF_ERROR(check_keys(node[i], where,
+                                  {"model", "aliases", "pool", "fallback", "sticky", "sticky_prefix_bytes"}));
     RouteConfig r;
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "model", r.model));
     GS_RETURN_IF_ERROR(read_strings(node[i], where, "aliases", r.aliases));
     GS_RETURN_IF_ERROR(read_strings(node[i], where, "pool", r.pool));
     GS_RETURN_IF_ERROR(read_strings(node[i], where, "fallback", r.fallback));
+    std::string sticky = "none";
+    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "sticky", sticky));
+    if (sticky != "none" && sticky != "prefix") {
+      return Error("{}.sticky: '{}' must be prefix or none", where, sticky);
+    }
+    r.sticky_prefix = sticky == "prefix";
+    int64_t prefix_bytes = static_cast<int64_t>(r.sticky_prefix_bytes);
+    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "sticky_prefix_bytes", prefix_bytes));
+    if (prefix_bytes < 1 || prefix_bytes > (1 << 20)) {
+      return Error("{}.sticky_prefix_bytes: must be 1 to 1048576", where);
+    }
+    r.sticky_prefix_bytes = static_cast<size_t>(prefix_bytes);
     if (r.model.empty()) return Error("{}.model: missing", where);
     if (r.pool.empty()) return Error("{}.pool: expected at least one upstream", where);
     GS_RETURN_IF_ERROR(check_upstream_names(config, r.pool, where + ".pool"));
@@ -148,13 +161,16 @@ Status parse_tiers(const YAML::Node& node, Config& config) {
     t.name = item.first.as<std::string>();
     const std::string where = "tiers." + t.name;
     GS_RETURN_IF_ERROR(
-        check_keys(item.second, where, {"models", "requests_per_minute", "tokens_per_minute", "priority"}));
+        check_keys(item.second, where,
+                   {"models", "requests_per_minute", "tokens_per_minute", "monthly_tokens", "priority"}));
     GS_RETURN_IF_ERROR(read_strings(item.second, where, "models", t.models));
     GS_RETURN_IF_ERROR(read_scalar(item.second, where, "requests_per_minute", t.requests_per_minute));
     GS_RETURN_IF_ERROR(read_scalar(item.second, where, "tokens_per_minute", t.tokens_per_minute));
+    GS_RETURN_IF_ERROR(read_scalar(item.second, where, "monthly_tokens", t.monthly_tokens));
     GS_RETURN_IF_ERROR(read_scalar(item.second, where, "priority", t.priority));
     if (t.requests_per_minute < 0) return Error("{}.requests_per_minute: must be >= 0", where);
     if (t.tokens_per_minute < 0) return Error("{}.tokens_per_minute: must be >= 0", where);
+    if (t.monthly_tokens < 0) return Error("{}.monthly_tokens: must be >= 0", where);
     config.tiers[t.name] = std::move(t);
   }
   return Status::Ok();

@@ -28,6 +28,11 @@ struct RouteConfig {
   std::vector<std::string> aliases;
   std::vector<std::string> pool;      // upstream names
   std::vector<std::string> fallback;  // tried when every upstream of the pool failed or is ejected
+  // `sticky: prefix`: requests whose prompts start alike go to the same pool
+  // upstream (rendezvous hashing of the prompt's first sticky_prefix_bytes),
+  // so that its KV prefix cache hits.
+  bool sticky_prefix = false;
+  size_t sticky_prefix_bytes = 1024;
 };
 
 struct TierConfig {
@@ -35,6 +40,7 @@ struct TierConfig {
   std::vector<std::string> models;  // empty or "*": every model
   double requests_per_minute = 0;   // 0: unlimited
   double tokens_per_minute = 0;     // 0: unlimited
+  int64_t monthly_tokens = 0;       // prompt + completion tokens per UTC calendar month; 0: unlimited
   int priority = 0;                 // sent upstream as the request's "priority"
 };
 

@@ -10,6 +10,7 @@
 #include "core/signals.h"
 #include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
+#include "gateway/prompt_prefix.h"
 #include "gateway/redis_limiter.h"
 
 namespace gs::gateway {
@@ -61,6 +62,8 @@ GatewayMetrics::GatewayMetrics(obs::Registry& r)
                                  {{"limit", "requests"}})),
       limited_tokens(r.counter("genstack_gateway_limited_requests_total", "Requests refused with 429.",
                                {{"limit", "tokens"}})),
+      limited_monthly_tokens(r.counter("genstack_gateway_limited_requests_total",
+                                       "Requests refused with 429.", {{"limit", "monthly_tokens"}})),
       unauthorized(r.counter("genstack_gateway_unauthorized_total", "Requests refused with 401.")),
       forbidden(r.counter("genstack_gateway_forbidden_total", "Requests refused with 403.")),
       overloaded(r.counter("genstack_gateway_overloaded_total",
@@ -112,6 +115,18 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
   } else {
     limiter_ = std::make_unique<RedisRateLimiter>(config.redis);
   }
+  std::unique_ptr<QuotaCounter> counter;
+  if (config.redis.url.empty()) {
+    counter = std::make_unique<MemoryQuotaCounter>();
+  } else {
+    counter = std::make_unique<RedisQuotaCounter>(config.redis);
+  }
+  QuotaSeed seed = [usage](int64_t key, const std::string& month) -> Result<int64_t> {
+    if (!usage) return int64_t{0};
+    return usage->store().month_tokens(key, month);
+  };
+  quota_ = std::make_unique<MonthlyQuota>(std::move(counter), std::move(seed),
+                                          [] { return static_cast<int64_t>(std::time(nullptr)); });
   if (config.cache.enabled) {
     cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
   }
@@ -274,6 +289,18 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
                          "permission_error", "model_not_allowed"});
     return finish(403);
   }
+  QuotaVerdict quota = quota_->check(record.id, tier.monthly_tokens);
+  if (!quota.allowed) {
+    metrics_.limited_monthly_tokens.inc();
+    send_error(
+        *writer,
+        {429,
+         "You exceeded your current quota: the monthly token quota of tier '" + tier.name + "' (" +
+             std::to_string(quota.limit) + " tokens) is used up until " + utc_timestamp(quota.reset_unix),
+         "insufficient_quota", "insufficient_quota"},
+        std::move(quota.headers));
+    return finish(429);
+  }
   LimitVerdict verdict = limiter_->admit(record.id, tier.requests_per_minute, tier.tokens_per_minute, now());
   if (!verdict.allowed) {
     (verdict.limit == "tokens" ? metrics_.limited_tokens : metrics_.limited_requests).inc();
@@ -288,6 +315,12 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
 
   ProxyRequest job;
   o["model"] = canonical;
+  if (route->sticky_prefix) {
+    // Before priority and stream_options are added: the prompt alone decides.
+    if (auto prefix = prompt_prefix(request.path, o, route->sticky_prefix_bytes)) {
+      job.affinity = stable_hash(*prefix);
+    }
+  }
   if (cache_ && is_deterministic(o)) job.cache_key = cache_key(request.path, o);
   o["priority"] = tier.priority;
   const json::value* stream = o.if_contains("stream");
@@ -303,8 +336,10 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   job.writer = writer;
   job.route = route;
   job.limit_headers = std::move(verdict.headers);
+  job.limit_headers.insert(job.limit_headers.end(), quota.headers.begin(), quota.headers.end());
   job.key_id = record.id;
   job.tokens_per_minute = tier.tokens_per_minute;
+  job.monthly_tokens = tier.monthly_tokens;
   if (!job.cache_key.empty() && serve_cached(job)) {
     usage.upstream = job.answered_by;
     usage.prompt_tokens = job.usage.prompt_tokens;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/key_store.h"
+#include "gateway/quota.h"
 #include "gateway/rate_limit.h"
 #include "gateway/response_cache.h"
 #include "gateway/stream_relay.h"
@@ -34,6 +36,7 @@ struct GatewayMetrics {
   obs::Counter& stream_interruptions;
   obs::Counter& limited_requests;
   obs::Counter& limited_tokens;
+  obs::Counter& limited_monthly_tokens;
   obs::Counter& unauthorized;
   obs::Counter& forbidden;
   obs::Counter& overloaded;
@@ -52,9 +55,11 @@ struct ProxyRequest {
   std::string body;  // rewritten: canonical model, the tier's priority
   http::Headers limit_headers;
   int64_t key_id = 0;
-  double tokens_per_minute = 0;    // the key's tier's
-  bool strip_usage_chunk = false;  // the gateway asked for usage the client did not
-  std::string cache_key;           // "" when the answer is not to be cached
+  double tokens_per_minute = 0;      // the key's tier's
+  int64_t monthly_tokens = 0;        // the key's tier's quota; 0: unlimited
+  std::optional<uint64_t> affinity;  // a sticky route's prompt-prefix hash
+  bool strip_usage_chunk = false;    // the gateway asked for usage the client did not
+  std::string cache_key;             // "" when the answer is not to be cached
   // Filled on the way back, for usage accounting.
   std::string answered_by = "-";
   Usage usage;
@@ -142,6 +147,7 @@ class Gateway {
   std::deque<UpstreamSlot> slots_;
   DemandHook demand_hook_;
   std::unique_ptr<Limiter> limiter_;
+  std::unique_ptr<MonthlyQuota> quota_;
   std::unique_ptr<ResponseCache> cache_;  // null when disabled
   obs::Registry registry_;
   GatewayMetrics metrics_;

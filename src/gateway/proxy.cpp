@@ -95,7 +95,7 @@ asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
     const std::vector<size_t> pool = pool_indices(*names, names == &job.route->pool ? job.route->model : "");
     for (int n = 0; n < config_.limits.max_attempts; ++n) {
       if (attempt.slot->cancelled()) co_return 499;  // nginx's "client closed request"
-      const int chosen = balancer_.choose(pool, attempt.tried, now());
+      const int chosen = balancer_.choose(pool, attempt.tried, now(), job.affinity);
       if (chosen < 0) break;
       if (!attempt.tried.empty()) metrics_.retries.inc();
       attempt.tried.push_back(static_cast<size_t>(chosen));
@@ -254,9 +254,11 @@ asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size
 }
 
 void Gateway::charge_tokens(const ProxyRequest& job) {
-  if (!job.usage.seen || job.tokens_per_minute <= 0) return;
-  limiter_->charge_tokens(job.key_id, job.tokens_per_minute,
-                          static_cast<double>(job.usage.prompt_tokens + job.usage.completion_tokens), now());
+  if (!job.usage.seen) return;
+  const int64_t tokens = job.usage.prompt_tokens + job.usage.completion_tokens;
+  quota_->charge(job.key_id, job.monthly_tokens, tokens);
+  if (job.tokens_per_minute <= 0) return;
+  limiter_->charge_tokens(job.key_id, job.tokens_per_minute, static_cast<double>(tokens), now());
 }
 
 }  // namespace gs::gateway

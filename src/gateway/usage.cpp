@@ -123,6 +123,21 @@ Result<std::vector<UsageRow>> UsageStore::report(const std::string& since_day) {
   return out;
 }
 
+Result<int64_t> UsageStore::month_tokens(int64_t key_id, const std::string& month) {
+  std::lock_guard lock(mutex_);
+  // A range of days (not substr) so that the primary key (day, key_id, ...) serves it.
+  Statement s(db_,
+              "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage"
+              " WHERE day >= ? AND day <= ? AND key_id = ?");
+  GS_RETURN_IF_ERROR(s.prepared());
+  s.bind(1, month + "-01");
+  s.bind(2, month + "-31");
+  s.bind(3, key_id);
+  GS_ASSIGN_OR_RETURN(int rc, s.step());
+  if (rc != SQLITE_ROW) return Error("usage: no sum of tokens");
+  return s.integer(0);
+}
+
 UsageRecorder::UsageRecorder(UsageStore& store, std::chrono::milliseconds interval, size_t batch)
     : store_(store), interval_(interval), batch_(batch), thread_([this] { run(); }) {}
 

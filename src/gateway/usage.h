@@ -65,6 +65,8 @@ class UsageStore {
   Status add(const std::vector<UsageRow>& rows);
   // Rows from `since_day` (YYYY-MM-DD; "" for all) on, with key names.
   Result<std::vector<UsageRow>> report(const std::string& since_day);
+  // Prompt + completion tokens of `key_id` in `month` (YYYY-MM, UTC days): a monthly quota's seed.
+  Result<int64_t> month_tokens(int64_t key_id, const std::string& month);
 
  private:
   explicit UsageStore(sqlite3* db) : db_(db) {}
@@ -85,6 +87,7 @@ class UsageRecorder {
   // stuck), new ones are counted as dropped rather than held without bound.
   void record(UsageRecord record);
   int64_t dropped() const;
+  UsageStore& store() { return store_; }
 
   static constexpr size_t kMaxQueued = 100000;
 

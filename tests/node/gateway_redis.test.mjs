@@ -48,7 +48,7 @@ describe('genstack gateway: limits shared through Redis', { skip: !REDIS && 'red
       listen: '127.0.0.1:0',
       upstreams: [{ name: 'fake', url: upstream.url }],
       routes: [{ model: 'm', pool: ['fake'] }],
-      tiers: { small: { requests_per_minute: 3 } },
+      tiers: { small: { requests_per_minute: 3 }, quota: { monthly_tokens: 12 } },
       keys: { db: work.db },
       redis: { url: redis.url },
     };
@@ -78,6 +78,18 @@ describe('genstack gateway: limits shared through Redis', { skip: !REDIS && 'red
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.equal(limited.headers.get('x-ratelimit-limit-requests'), '3');
     assert.equal((await post(gateways[0])).status, 429);
+  });
+
+  test('a monthly token quota is one count in Redis across two gateways', async () => {
+    const capped = createKey(work.db, 'quota', 'capped');
+    const answers = [];
+    for (const g of [0, 1, 0]) answers.push(await post(gateways[g], capped.secret));  // 5 tokens each
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(answers.map((r) => r.headers.get('x-quota-remaining-tokens')), ['12', '7', '2']);
+    const refused = await post(gateways[1], capped.secret);
+    assert.equal(refused.status, 429);
+    assertOpenAIError(assert, refused.json, { type: 'insufficient_quota', code: 'insufficient_quota' });
+    assert.equal(refused.headers.get('x-quota-remaining-tokens'), '0');
   });
 
   test('with Redis gone, the gateways keep serving on their own buckets', async () => {
