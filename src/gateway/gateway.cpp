@@ -10,6 +10,7 @@
 #include "core/signals.h"
 #include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
+#include "gateway/redis_cache.h"
 #include "gateway/redis_limiter.h"
 
 namespace gs::gateway {
@@ -113,7 +114,11 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
     limiter_ = std::make_unique<RedisRateLimiter>(config.redis);
   }
   if (config.cache.enabled) {
-    cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+    if (config.cache.backend == "redis") {
+      cache_ = std::make_unique<RedisResponseCache>(config.redis, config.cache.ttl_s, config.cache.max_bytes);
+    } else {
+      cache_ = std::make_unique<MemoryResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+    }
   }
 }
 
@@ -356,11 +361,11 @@ void Gateway::serve_models(const http::Request& request, http::ResponseWriter& w
 std::string Gateway::render_metrics() {
   registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
       .set(static_cast<double>(workers_.busy()));
-  if (cache_) {
+  if (const auto contents = cache_ ? cache_->contents() : std::nullopt) {
     registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
-        .set(static_cast<double>(cache_->bytes()));
+        .set(static_cast<double>(contents->bytes));
     registry_.gauge("genstack_gateway_cache_entries", "Answers held by the response cache.")
-        .set(static_cast<double>(cache_->entries()));
+        .set(static_cast<double>(contents->entries));
   }
   for (const UpstreamStats& s : balancer_.stats(now())) {
     const obs::Labels labels{{"upstream", s.name}};
@@ -392,8 +397,8 @@ Status run_gateway(const Config& config) { return run_gateway(config, GatewayHoo
 Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   sigset_t signals = block_shutdown_signals();
 
-  GS_ASSIGN_OR_RETURN(auto keys, KeyStore::open(config.keys_db));
-  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(config.keys_db));
+  GS_ASSIGN_OR_RETURN(auto keys, open_key_store(config.keys_db));
+  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(usage_db_path(config.keys_db)));
   UsageRecorder usage(*usage_store);
   Gateway gateway(config, *keys, &usage);
   if (hooks.attach) hooks.attach(gateway);
