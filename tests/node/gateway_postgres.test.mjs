@@ -36,11 +36,14 @@ async function startPostgres() {
   chmodSync(dir, 0o700);
   pg('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'genstack']);
   const port = await closedPort();
-  pg('pg_ctl', ['-D', `${dir}/data`, '-l', `${dir}/log`, '-w', '-o', `-k ${dir} -p ${port} -h 127.0.0.1`, 'start']);
+  const start = () =>
+    pg('pg_ctl', ['-D', `${dir}/data`, '-l', `${dir}/log`, '-w', '-o', `-k ${dir} -p ${port} -h 127.0.0.1`, 'start']);
+  const pause = () => pg('pg_ctl', ['-D', `${dir}/data`, '-w', 'stop', '-m', 'fast']);
+  start();
   const stop = () => {
-    try { pg('pg_ctl', ['-D', `${dir}/data`, '-w', 'stop', '-m', 'fast']); } finally { rmSync(dir, { recursive: true, force: true }); }
+    try { pause(); } finally { rmSync(dir, { recursive: true, force: true }); }
   };
-  return { uri: `postgresql://genstack@127.0.0.1:${port}/postgres`, stop };
+  return { uri: `postgresql://genstack@127.0.0.1:${port}/postgres`, start, pause, stop };
 }
 
 describe('genstack keys and gateway with keys in PostgreSQL', { skip }, () => {
@@ -89,6 +92,22 @@ describe('genstack keys and gateway with keys in PostgreSQL', { skip }, () => {
     assert.equal(refused.status, 401);
     assertOpenAIError(assert, refused.json, { code: 'invalid_api_key' });
     assert.match(keys(postgres.uri, 'list').stdout, /revoked$/m);
+  });
+
+  test('PostgreSQL down: 500 naming the database, no crash; back up: the key works again', async () => {
+    const key = createKey(postgres.uri, 'free', 'carol');
+    assert.equal((await post(key.secret)).status, 200);
+    postgres.pause();
+    try {
+      const down = await post(key.secret);
+      assert.equal(down.status, 500, down.text);
+      assertOpenAIError(assert, down.json, { type: 'server_error' });
+      assert.match(down.json.error.message, /key database postgresql:\/\/genstack@127\.0\.0\.1/);
+    } finally {
+      postgres.start();
+    }
+    const back = await post(key.secret);
+    assert.equal(back.status, 200, back.text);
   });
 
   test('a wrong password is a clear error that does not print it', async () => {
