@@ -11,7 +11,7 @@ packages=(
   build-essential cmake g++ pkg-config python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libboost1.81-dev libboost-json1.81-dev
-  libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libsqlite3-dev
+  libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libsqlite3-dev libpq-dev
   skopeo  # the model store's interop tests
   wrk     # the gateway's overhead bench (bench/gateway)
 )
@@ -25,13 +25,15 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # Daemons the tests start themselves on 127.0.0.1 (promtool from prometheus
 # checks the /metrics text; docker-registry is the OCI registry of the model
-# store's tests; redis-server shares the gateway's limits in its tests, nginx
-# is the gateway bench's baseline): installed without starting or enabling
-# their services.
+# store's tests; redis-server shares the gateway's limits and cache in its
+# tests, postgresql holds the gateway's keys in its tests, nginx is the
+# gateway bench's baseline): installed without starting or enabling their
+# services.
 daemons=()
 command -v promtool >/dev/null || daemons+=(prometheus)
 command -v docker-registry >/dev/null || daemons+=(docker-registry)
 command -v redis-server >/dev/null || daemons+=(redis-server)
+[[ -x /usr/lib/postgresql/15/bin/initdb ]] || daemons+=(postgresql)
 command -v nginx >/dev/null || daemons+=(nginx)
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"

@@ -46,7 +46,7 @@ TEST(GatewayCache, KeyIgnoresFieldOrderPriorityAndUserButNotSampling) {
 }
 
 TEST(GatewayCache, EntriesExpireAfterTheTtl) {
-  ResponseCache cache(10, 1 << 20);
+  MemoryResponseCache cache(10, 1 << 20);
   cache.put("k", answer(5), 100);
   ASSERT_NE(cache.get("k", 109), nullptr);
   EXPECT_EQ(cache.get("k", 109)->pieces.front(), "xxxxx");
@@ -57,7 +57,7 @@ TEST(GatewayCache, EntriesExpireAfterTheTtl) {
 
 TEST(GatewayCache, DropsTheLeastRecentlyUsedPastMaxBytes) {
   const size_t one = answer(1000).bytes() + 1;
-  ResponseCache cache(100, 3 * one);
+  MemoryResponseCache cache(100, 3 * one);
   cache.put("a", answer(1000), 0);
   cache.put("b", answer(1000), 0);
   cache.put("c", answer(1000), 0);
@@ -74,6 +74,48 @@ TEST(GatewayCache, DropsTheLeastRecentlyUsedPastMaxBytes) {
   cache.put("a", answer(10), 2);  // replacing keeps the count right
   EXPECT_EQ(cache.entries(), 3u);
   EXPECT_EQ(cache.get("a", 2)->pieces.front().size(), 10u);
+}
+
+TEST(GatewayCache, AnswersSurviveSerializationByteForByte) {
+  CachedAnswer streamed{"text/event-stream", true, {"data: {\"a\":1}\n\n", "", std::string("\0,:9\xff", 5)},
+                        {}};
+  streamed.usage = Usage{7, 11, true};
+  auto back = parse_answer(serialize_answer(streamed));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->content_type, "text/event-stream");
+  EXPECT_TRUE(back->streamed);
+  EXPECT_EQ(back->pieces, streamed.pieces);
+  EXPECT_TRUE(back->usage.seen);
+  EXPECT_EQ(back->usage.prompt_tokens, 7);
+  EXPECT_EQ(back->usage.completion_tokens, 11);
+
+  auto plain = parse_answer(serialize_answer(answer(3)));
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_FALSE(plain->streamed);
+  EXPECT_FALSE(plain->usage.seen);
+  EXPECT_EQ(plain->pieces, std::vector<std::string>{"xxx"});
+}
+
+TEST(GatewayCache, RejectsBytesItDidNotWrite) {
+  const std::string good = serialize_answer(answer(3));
+  EXPECT_FALSE(parse_answer("").ok());
+  EXPECT_FALSE(parse_answer("hello").ok());
+  EXPECT_FALSE(parse_answer(good.substr(0, good.size() - 1)).ok());
+  EXPECT_FALSE(parse_answer(good + "x").ok());
+  EXPECT_FALSE(parse_answer("24:genstack-cached-answer-9,").ok());
+  std::string lying = good;
+  lying.replace(lying.find("1:1,3:xxx"), 3, "1:9");  // claims 9 pieces
+  EXPECT_FALSE(parse_answer(lying).ok());
+  EXPECT_FALSE(parse_answer("99999999999999999999999:x,").ok());
+}
+
+TEST(GatewayCache, MemoryCacheReportsWhatItHolds) {
+  MemoryResponseCache cache(10, 1 << 20);
+  cache.put("k", answer(5), 0);
+  const auto contents = cache.contents();
+  ASSERT_TRUE(contents.has_value());
+  EXPECT_EQ(contents->entries, 1u);
+  EXPECT_EQ(contents->bytes, cache.bytes());
 }
 
 }  // namespace

@@ -64,6 +64,20 @@ TEST(GatewayConfig, DefaultsTheKeyDatabaseToGenstackHome) {
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c->keys_db, "/tmp/gs-home/gateway.db");
   EXPECT_EQ(c->listen_port, 8080);
+  EXPECT_EQ(c->cache.backend, "memory");
+  EXPECT_EQ(usage_db_path(c->keys_db), "/tmp/gs-home/gateway.db");
+}
+
+TEST(GatewayConfig, KeysInPostgresAndTheCacheInRedis) {
+  setenv("GENSTACK_HOME", "/tmp/gs-home", 1);
+  auto c = parse_config(
+      "upstreams: [{name: a, url: 'http://h:1'}]\nroutes: [{model: m, pool: [a]}]\n"
+      "keys: {db: 'postgresql://gw:pw@db.internal:5432/genstack'}\n"
+      "redis: {url: 'redis://127.0.0.1:6379'}\ncache: {enabled: true, backend: redis}\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->keys_db, "postgresql://gw:pw@db.internal:5432/genstack");
+  EXPECT_EQ(usage_db_path(c->keys_db), "/tmp/gs-home/gateway.db");  // usage stays in SQLite
+  EXPECT_EQ(c->cache.backend, "redis");
 }
 
 void expect_error(const std::string& yaml, const std::string& part) {
@@ -102,6 +116,8 @@ TEST(GatewayConfig, RejectsBadConfigsWithClearErrors) {
   expect_error(ups + route + "limits: {max_concurrent: 0}\n", "limits.max_concurrent");
   expect_error(ups + route + "cache: {ttl_s: 0}\n", "cache.ttl_s");
   expect_error(ups + route + "cache: {size: 1}\n", "unknown key 'size'");
+  expect_error(ups + route + "cache: {backend: disk}\n", "cache.backend: 'disk' must be memory or redis");
+  expect_error(ups + route + "cache: {enabled: true, backend: redis}\n", "cache.backend: redis needs redis.url");
   expect_error(ups + route + "redis: {url: 'http://h'}\n", "redis.url");
   expect_error(ups + route + "redis: {url: 'redis://h:x'}\n", "redis.url");
 }

@@ -1,11 +1,14 @@
-// API keys in SQLite: stored hashed, found by their secret, revoked for good.
+// API keys in SQLite and in PostgreSQL (a real server, skipped when not
+// installed): stored hashed, found by their secret, revoked for good.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 
 #include "gateway/key_store.h"
 #include "gateway/stream_relay.h"
+#include "gateway_daemons.h"
 
 namespace gs::gateway {
 namespace {
@@ -32,7 +35,7 @@ TEST(GatewayKeys, KeysAreRandomAndWellFormed) {
 
 TEST(GatewayKeys, CreateFindListRevoke) {
   const std::string path = temp_db();
-  auto store = KeyStore::open(path);
+  auto store = SqliteKeyStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error();
   auto created = (*store)->create("free", "alice");
   ASSERT_TRUE(created.ok()) << created.error();
@@ -55,7 +58,7 @@ TEST(GatewayKeys, CreateFindListRevoke) {
   sqlite3_close(db);
 
   // A second handle (another process, e.g. `genstack keys revoke`) sees the same keys.
-  auto other = KeyStore::open(path);
+  auto other = SqliteKeyStore::open(path);
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->revoke(created->record.id).ok());
   EXPECT_FALSE((*other)->revoke(created->record.id).ok());
@@ -68,6 +71,136 @@ TEST(GatewayKeys, CreateFindListRevoke) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_TRUE((*list)[0].revoked);
   EXPECT_EQ((*list)[0].prefix, created->secret.substr(0, 12));
+}
+
+TEST(GatewayKeys, LocationsStartingWithAPostgresSchemeAreUris) {
+  EXPECT_TRUE(is_postgres_location("postgresql://u@h/db"));
+  EXPECT_TRUE(is_postgres_location("postgres://u@h/db"));
+  EXPECT_FALSE(is_postgres_location("/var/lib/genstack/gateway.db"));
+  EXPECT_FALSE(is_postgres_location("postgresql.db"));
+}
+
+TEST(GatewayKeys, RedactsThePasswordOfAConnectionUri) {
+  EXPECT_EQ(redact_location("postgresql://alice:s3cr@t@db:5432/keys?sslmode=require"),
+            "postgresql://alice:***@db:5432/keys?sslmode=require");
+  EXPECT_EQ(redact_location("postgres://db/keys?user=a&password=s3cret&sslmode=off"),
+            "postgres://db/keys?user=a&password=***&sslmode=off");
+  EXPECT_EQ(redact_location("postgresql://alice@db/keys"), "postgresql://alice@db/keys");
+  EXPECT_EQ(redact_location("/tmp/a:b@c.db"), "/tmp/a:b@c.db");  // a path, not a URI
+}
+
+TEST(GatewayKeys, AnUnreachablePostgresIsAnErrorWithoutThePassword) {
+  const std::string uri =
+      "postgresql://genstack:s3cret@127.0.0.1:" + std::to_string(test::free_port()) + "/postgres";
+  auto store = open_key_store(uri);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().find("s3cret"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().find("genstack:***@127.0.0.1"), std::string::npos) << store.error();
+}
+
+// One PostgreSQL 15 server for the suite (initdb takes seconds).
+class GatewayKeysPostgres : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new test::PostgresServer;
+    not_started_ = server_->start();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!not_started_.empty()) GTEST_SKIP() << "no PostgreSQL: " << not_started_;
+  }
+  static std::unique_ptr<KeyStore> open() {
+    auto store = open_key_store(server_->uri());
+    EXPECT_TRUE(store.ok()) << store.error();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  static test::PostgresServer* server_;
+  static std::string not_started_;
+};
+test::PostgresServer* GatewayKeysPostgres::server_ = nullptr;
+std::string GatewayKeysPostgres::not_started_;
+
+TEST_F(GatewayKeysPostgres, CreateFindListRevokeAcrossTwoConnections) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(dynamic_cast<PostgresKeyStore*>(store.get()), nullptr);
+  auto created = store->create("free", "alice");
+  ASSERT_TRUE(created.ok()) << created.error();
+  EXPECT_GT(created->record.id, 0);
+  auto found = store->find(created->secret);
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.error();
+  EXPECT_EQ((*found)->tier, "free");
+  EXPECT_EQ((*found)->name, "alice");
+  EXPECT_EQ((*found)->id, created->record.id);
+  EXPECT_EQ((*found)->created_at, created->record.created_at);
+  auto wrong = store->find(created->secret + "x");
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->has_value());
+
+  // Only the hash is in the table.
+  PGconn* conn = PQconnectdb(server_->uri().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  const std::string id = std::to_string(created->record.id);
+  const char* params[] = {id.c_str()};
+  PGresult* row = PQexecParams(conn, "SELECT hash, prefix FROM api_keys WHERE id = $1", 1, nullptr, params,
+                               nullptr, nullptr, 0);
+  ASSERT_EQ(PQntuples(row), 1);
+  EXPECT_EQ(std::string(PQgetvalue(row, 0, 0)), sha256_hex(created->secret));
+  EXPECT_EQ(std::string(PQgetvalue(row, 0, 1)), created->secret.substr(0, 12));
+  PQclear(row);
+  PQfinish(conn);
+
+  // A second store (another process: `genstack keys revoke`) opens the existing table and revokes.
+  auto other = open();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->revoke(created->record.id).ok());
+  EXPECT_FALSE(other->revoke(created->record.id).ok());
+  EXPECT_FALSE(other->revoke(999999).ok());
+  found = store->find(created->secret);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+  auto list = store->list();
+  ASSERT_TRUE(list.ok()) << list.error();
+  bool listed = false;
+  for (const KeyRecord& k : *list) {
+    if (k.id != created->record.id) continue;
+    listed = true;
+    EXPECT_TRUE(k.revoked);
+    EXPECT_EQ(k.name, "alice");
+  }
+  EXPECT_TRUE(listed);
+}
+
+TEST_F(GatewayKeysPostgres, ReconnectsOnceAfterTheServerRestartedAndFailsCleanlyWhileItIsDown) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto created = store->create("pro", "bob");
+  ASSERT_TRUE(created.ok()) << created.error();
+
+  // The server restarts between two requests: the next call reconnects once, unnoticed.
+  ASSERT_TRUE(server_->stop());
+  ASSERT_TRUE(server_->restart_stopped());
+  auto found = store->find(created->secret);
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_TRUE(found->has_value());
+
+  // While it is down every call is an error naming the database, not a crash or a hang.
+  ASSERT_TRUE(server_->stop());
+  auto down = store->find(created->secret);
+  EXPECT_FALSE(down.ok());
+  EXPECT_NE(down.error().find("key database postgresql://genstack@127.0.0.1"), std::string::npos)
+      << down.error();
+  EXPECT_FALSE(store->list().ok());
+
+  // Back up: the next call connects again.
+  ASSERT_TRUE(server_->restart_stopped());
+  found = store->find(created->secret);
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_TRUE(found->has_value());
 }
 
 TEST(GatewayStream, SplitsEventsAcrossPiecesAndReadsUsage) {

@@ -120,7 +120,7 @@ TEST(GatewayQuota, UsageStoreSumsTheMonthOfOneKey) {
   const auto dir = std::filesystem::temp_directory_path() / "gs_quota_test";
   std::filesystem::remove_all(dir);
   const std::string path = (dir / "gateway.db").string();
-  auto keys = KeyStore::open(path);
+  auto keys = SqliteKeyStore::open(path);
   ASSERT_TRUE(keys.ok()) << keys.error();
   auto store = UsageStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error();

@@ -1,7 +1,13 @@
-// RESP, the Redis protocol the gateway's shared rate limits speak.
+// RESP, the Redis protocol the gateway's shared rate limits and cache
+// speak, and the response cache in a real redis-server (skipped when it is
+// not installed).
 #include <gtest/gtest.h>
 
+#include "gateway/redis_cache.h"
 #include "gateway/redis_client.h"
+#include "gateway_daemons.h"
+
+#include <thread>
 
 namespace gs::gateway {
 namespace {
@@ -39,6 +45,65 @@ TEST(GatewayResp, WaitsForIncompleteRepliesAndRejectsGarbage) {
   }
   EXPECT_FALSE(parse_reply("HTTP/1.1 200 OK\r\n", consumed).ok());
   EXPECT_FALSE(parse_reply(":12x\r\n", consumed).ok());
+}
+
+RedisConfig redis_at(uint16_t port) {
+  return RedisConfig{"redis://127.0.0.1:" + std::to_string(port), "127.0.0.1", std::to_string(port)};
+}
+
+CachedAnswer streamed_answer() {
+  return CachedAnswer{"text/event-stream", true, {"data: {\"x\":1}\n\n", "data: [DONE]\n\n"}, {3, 4, true}};
+}
+
+TEST(GatewayRedisCache, TwoGatewaysShareAnswersUnderOneNameWithTheTtl) {
+  test::RedisServer redis;
+  if (const std::string why = redis.start(); !why.empty()) GTEST_SKIP() << why;
+  RedisResponseCache a(redis_at(redis.port()), 60, 1 << 20), b(redis_at(redis.port()), 60, 1 << 20);
+  EXPECT_FALSE(a.contents().has_value());  // nothing held in this process
+  EXPECT_EQ(a.get("k1", 0), nullptr);
+  a.put("k1", streamed_answer(), 0);
+  const auto hit = b.get("k1", 0);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->content_type, "text/event-stream");
+  EXPECT_TRUE(hit->streamed);
+  EXPECT_EQ(hit->pieces, streamed_answer().pieces);
+  EXPECT_EQ(hit->usage.prompt_tokens + hit->usage.completion_tokens, 7);
+
+  RedisClient client("127.0.0.1", std::to_string(redis.port()), std::chrono::milliseconds(1000));
+  auto ttl = client.command({"PTTL", "genstack:gateway:cache:k1"});
+  ASSERT_TRUE(ttl.ok()) << ttl.error();
+  EXPECT_GT(ttl->integer, 50'000);
+  EXPECT_LE(ttl->integer, 60'000);
+
+  // Something else under the name is a miss, not a crash.
+  ASSERT_TRUE(client.command({"SET", "genstack:gateway:cache:k2", "not an answer"}).ok());
+  EXPECT_EQ(b.get("k2", 0), nullptr);
+}
+
+TEST(GatewayRedisCache, EntriesLargerThanMaxBytesAreNotStoredAndEntriesExpire) {
+  test::RedisServer redis;
+  if (const std::string why = redis.start(); !why.empty()) GTEST_SKIP() << why;
+  RedisResponseCache small(redis_at(redis.port()), 0.2, 100);
+  small.put("big", CachedAnswer{"application/json", false, {std::string(200, 'x')}, {}}, 0);
+  EXPECT_EQ(small.get("big", 0), nullptr);
+  small.put("short", CachedAnswer{"application/json", false, {"{}"}, {}}, 0);
+  ASSERT_NE(small.get("short", 0), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(small.get("short", 0), nullptr);  // Redis dropped it after the TTL
+}
+
+TEST(GatewayRedisCache, ARedisThatIsDownOrUnreachableIsAMiss) {
+  test::RedisServer redis;
+  if (const std::string why = redis.start(); !why.empty()) GTEST_SKIP() << why;
+  RedisResponseCache cache(redis_at(redis.port()), 60, 1 << 20);
+  cache.put("k", streamed_answer(), 0);
+  ASSERT_NE(cache.get("k", 0), nullptr);
+  redis.stop();
+  EXPECT_EQ(cache.get("k", 0), nullptr);
+  cache.put("k", streamed_answer(), 0);  // dropped, no error
+
+  RedisResponseCache unreachable(redis_at(test::free_port()), 60, 1 << 20);
+  EXPECT_EQ(unreachable.get("k", 0), nullptr);
 }
 
 }  // namespace

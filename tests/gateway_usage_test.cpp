@@ -42,7 +42,7 @@ TEST(GatewayUsage, StoreAddsUpAndReportsWithKeyNames) {
   const auto dir = std::filesystem::temp_directory_path() / "gs_usage_test";
   std::filesystem::remove_all(dir);
   const std::string path = (dir / "gateway.db").string();
-  auto keys = KeyStore::open(path);
+  auto keys = SqliteKeyStore::open(path);
   ASSERT_TRUE(keys.ok()) << keys.error();
   auto key = (*keys)->create("pro", "alice");
   ASSERT_TRUE(key.ok());

@@ -18,7 +18,8 @@ struct KeysArgs {
   int64_t id = 0;
 };
 
-// The database: --db, else the one the gateway config names, else $GENSTACK_HOME/gateway.db.
+// The database (a SQLite path or a postgresql:// URI): --db, else the one the
+// gateway config names, else $GENSTACK_HOME/gateway.db.
 Result<std::unique_ptr<gateway::KeyStore>> open_store(const KeysArgs& args) {
   std::string path = args.db;
   if (path.empty() && !args.config.empty()) {
@@ -26,7 +27,7 @@ Result<std::unique_ptr<gateway::KeyStore>> open_store(const KeysArgs& args) {
     path = config.keys_db;
   }
   if (path.empty()) path = gateway::genstack_home() + "/gateway.db";
-  return gateway::KeyStore::open(path);
+  return gateway::open_key_store(path);
 }
 
 int create(const KeysArgs& args) {
@@ -73,7 +74,8 @@ Runner add_keys_command(CLI::App& app) {
   auto args = std::make_shared<KeysArgs>();
   CLI::App* cmd = app.add_subcommand("keys", "Create, list and revoke the gateway's API keys");
   cmd->require_subcommand(1);
-  cmd->add_option("--db", args->db, "Key database (default: $GENSTACK_HOME/gateway.db)");
+  cmd->add_option("--db", args->db, "Key database: a SQLite path or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB"
+                 " (default: $GENSTACK_HOME/gateway.db)");
   cmd->add_option("--config", args->config, "Take the key database from this gateway config");
   CLI::App* create_cmd = cmd->add_subcommand("create", "Create a key and print it (shown only once)");
   create_cmd->add_option("--tier", args->tier, "The key's tier (from the gateway config)")->required();

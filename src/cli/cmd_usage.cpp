@@ -29,10 +29,10 @@ struct UsageArgs {
 };
 
 Result<std::string> database_path(const UsageArgs& args) {
-  if (!args.db.empty()) return args.db;
+  if (!args.db.empty()) return gateway::usage_db_path(args.db);
   if (!args.config.empty()) {
     GS_ASSIGN_OR_RETURN(gateway::Config config, gateway::load_config(args.config));
-    return config.keys_db;
+    return gateway::usage_db_path(config.keys_db);
   }
   return gateway::genstack_home() + "/gateway.db";
 }
@@ -56,7 +56,7 @@ int report(const UsageArgs& args) {
   auto path = database_path(args);
   if (!path.ok()) return fail(path.status());
   // Opening the key store first creates the key table the report joins.
-  auto keys = gateway::KeyStore::open(*path);
+  auto keys = gateway::SqliteKeyStore::open(*path);
   if (!keys.ok()) return fail(keys.status());
   auto store = gateway::UsageStore::open(*path);
   if (!store.ok()) return fail(store.status());

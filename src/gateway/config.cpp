@@ -1,5 +1,6 @@
 #include "gateway/config.h"
 #include "gateway/config_yaml.h"
+#include "gateway/key_store.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -198,8 +199,12 @@ Status parse_limits(const YAML::Node& l, LimitsConfig& limits) {
 
 Status parse_cache(const YAML::Node& c, CacheConfig& cache) {
   if (!c) return Status::Ok();
-  GS_RETURN_IF_ERROR(check_keys(c, "cache", {"enabled", "ttl_s", "max_bytes"}));
+  GS_RETURN_IF_ERROR(check_keys(c, "cache", {"enabled", "backend", "ttl_s", "max_bytes"}));
   GS_RETURN_IF_ERROR(read_scalar(c, "cache", "enabled", cache.enabled));
+  GS_RETURN_IF_ERROR(read_scalar(c, "cache", "backend", cache.backend));
+  if (cache.backend != "memory" && cache.backend != "redis") {
+    return Error("cache.backend: '{}' must be memory or redis", cache.backend);
+  }
   GS_RETURN_IF_ERROR(read_scalar(c, "cache", "ttl_s", cache.ttl_s));
   GS_RETURN_IF_ERROR(read_scalar(c, "cache", "max_bytes", cache.max_bytes));
   GS_RETURN_IF_ERROR(positive(cache.ttl_s, "cache.ttl_s"));
@@ -274,6 +279,9 @@ Status parse_gateway_keys(const YAML::Node& root, Config& config, bool routes_op
   GS_RETURN_IF_ERROR(parse_tiers(root["tiers"], config));
   GS_RETURN_IF_ERROR(parse_sections(root, config));
   if (config.keys_db.empty()) config.keys_db = genstack_home() + "/gateway.db";
+  if (config.cache.backend == "redis" && config.redis.url.empty()) {
+    return Error("cache.backend: redis needs redis.url");
+  }
   return Status::Ok();
 }
 
@@ -304,6 +312,11 @@ Result<Config> load_config(const std::string& path) {
   auto config = parse_config(text.str());
   if (!config.ok()) return config.status().with_context(path);
   return config;
+}
+
+std::string usage_db_path(const std::string& keys_location) {
+  // Usage stays in SQLite: keys in PostgreSQL leave it in $GENSTACK_HOME.
+  return is_postgres_location(keys_location) ? genstack_home() + "/gateway.db" : keys_location;
 }
 
 std::string genstack_home() {

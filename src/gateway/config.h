@@ -64,14 +64,17 @@ struct LimitsConfig {
   int max_concurrent = 256;
 };
 
-// In-process response cache of deterministic requests (temperature 0 or a seed).
+// Response cache of deterministic requests (temperature 0 or a seed).
 struct CacheConfig {
   bool enabled = false;
+  std::string backend = "memory";  // "memory": this process; "redis": shared through redis.url
   double ttl_s = 300;
-  size_t max_bytes = 64u << 20;  // answers held, least recently used dropped first
+  // memory: answers held, least recently used dropped first; redis: the largest entry stored.
+  size_t max_bytes = 64u << 20;
 };
 
-// Redis shared by gateway replicas (rate-limit buckets); empty url: in-process.
+// Redis shared by gateway replicas (rate-limit buckets, the response cache
+// with cache.backend redis); empty url: in-process.
 struct RedisConfig {
   std::string url;   // redis://HOST[:PORT]
   std::string host;  // from url
@@ -84,7 +87,8 @@ struct Config {
   std::vector<UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;
   std::map<std::string, TierConfig> tiers;
-  std::string keys_db;  // "" until resolved: $GENSTACK_HOME/gateway.db
+  // A SQLite path or a postgresql:// URI; "" until resolved: $GENSTACK_HOME/gateway.db.
+  std::string keys_db;
   HealthConfig health;
   EjectionConfig ejection;
   LimitsConfig limits;
@@ -98,6 +102,10 @@ struct Config {
 // Parses YAML text; errors name the offending key, e.g. "upstreams[1].url: ...".
 Result<Config> parse_config(const std::string& yaml_text);
 Result<Config> load_config(const std::string& path);
+
+// The SQLite file of usage accounting: the key database itself, or
+// $GENSTACK_HOME/gateway.db when the keys are in PostgreSQL.
+std::string usage_db_path(const std::string& keys_location);
 
 // $GENSTACK_HOME, else ~/.genstack.
 std::string genstack_home();

@@ -11,6 +11,7 @@
 #include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
 #include "gateway/prompt_prefix.h"
+#include "gateway/redis_cache.h"
 #include "gateway/redis_limiter.h"
 
 namespace gs::gateway {
@@ -128,7 +129,11 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
   quota_ = std::make_unique<MonthlyQuota>(std::move(counter), std::move(seed),
                                           [] { return static_cast<int64_t>(std::time(nullptr)); });
   if (config.cache.enabled) {
-    cache_ = std::make_unique<ResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+    if (config.cache.backend == "redis") {
+      cache_ = std::make_unique<RedisResponseCache>(config.redis, config.cache.ttl_s, config.cache.max_bytes);
+    } else {
+      cache_ = std::make_unique<MemoryResponseCache>(config.cache.ttl_s, config.cache.max_bytes);
+    }
   }
 }
 
@@ -180,7 +185,9 @@ void refuse_overloaded_with(obs::Counter& overloaded, http::ResponseWriter& writ
 }
 }  // namespace
 
-bool Gateway::admission_blocks() const { return !config_.redis.url.empty() || demand_hook_ != nullptr; }
+bool Gateway::admission_blocks() const {
+  return !config_.redis.url.empty() || is_postgres_location(config_.keys_db) || demand_hook_ != nullptr;
+}
 
 void Gateway::finish(RequestTrace& trace, int status) {
   metrics_.requests(trace.route, status).inc();
@@ -411,11 +418,11 @@ void Gateway::serve_models(const http::Request& request, http::ResponseWriter& w
 std::string Gateway::render_metrics() {
   registry_.gauge("genstack_gateway_requests_in_flight", "Proxied requests in flight.")
       .set(static_cast<double>(in_flight_.load()));
-  if (cache_) {
+  if (const auto contents = cache_ ? cache_->contents() : std::nullopt) {
     registry_.gauge("genstack_gateway_cache_bytes", "Bytes held by the response cache.")
-        .set(static_cast<double>(cache_->bytes()));
+        .set(static_cast<double>(contents->bytes));
     registry_.gauge("genstack_gateway_cache_entries", "Answers held by the response cache.")
-        .set(static_cast<double>(cache_->entries()));
+        .set(static_cast<double>(contents->entries));
   }
   for (const UpstreamStats& s : balancer_.stats(now())) {
     const obs::Labels labels{{"upstream", s.name}};
@@ -447,8 +454,8 @@ Status run_gateway(const Config& config) { return run_gateway(config, GatewayHoo
 Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   sigset_t signals = block_shutdown_signals();
 
-  GS_ASSIGN_OR_RETURN(auto keys, KeyStore::open(config.keys_db));
-  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(config.keys_db));
+  GS_ASSIGN_OR_RETURN(auto keys, open_key_store(config.keys_db));
+  GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(usage_db_path(config.keys_db)));
   UsageRecorder usage(*usage_store);
   Gateway gateway(config, *keys, &usage);
   if (hooks.attach) hooks.attach(gateway);

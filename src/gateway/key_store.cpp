@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -48,6 +49,47 @@ Result<std::string> generate_key() {
   return "gsk_" + to_hex(bytes, sizeof bytes);
 }
 
+Result<CreatedKey> new_key(const std::string& tier, const std::string& name) {
+  GS_ASSIGN_OR_RETURN(std::string secret, generate_key());
+  return CreatedKey{
+      KeyRecord{0, name, tier, secret.substr(0, 12), static_cast<int64_t>(std::time(nullptr)), false},
+      secret};
+}
+
+bool is_postgres_location(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::string redact_location(std::string_view location) {
+  std::string out(location);
+  if (!is_postgres_location(location)) return out;
+  // user:PASSWORD@host: the userinfo ends at the last '@' before the path.
+  const size_t scheme_end = out.find("://") + 3;
+  const size_t authority_end = std::min(out.find_first_of("/?", scheme_end), out.size());
+  const size_t at = out.rfind('@', authority_end);
+  if (at != std::string::npos && at >= scheme_end) {
+    const size_t colon = out.find(':', scheme_end);
+    if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // password=PASSWORD among the query parameters.
+  for (size_t pos = out.find('?'); pos != std::string::npos; pos = out.find('&', pos + 1)) {
+    if (out.compare(pos + 1, 9, "password=") != 0) continue;
+    const size_t value = pos + 10;
+    const size_t end = std::min(out.find('&', value), out.size());
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+Result<std::unique_ptr<KeyStore>> open_key_store(const std::string& location) {
+  if (is_postgres_location(location)) {
+    GS_ASSIGN_OR_RETURN(auto store, PostgresKeyStore::open(location));
+    return std::unique_ptr<KeyStore>(std::move(store));
+  }
+  GS_ASSIGN_OR_RETURN(auto store, SqliteKeyStore::open(location));
+  return std::unique_ptr<KeyStore>(std::move(store));
+}
+
 Result<sqlite3*> open_database(const std::string& path) {
   std::error_code ec;
   const auto dir = std::filesystem::path(path).parent_path();
@@ -78,32 +120,29 @@ Status exec_sql(sqlite3* db, const char* sql) {
   return status;
 }
 
-Result<std::unique_ptr<KeyStore>> KeyStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::open(const std::string& path) {
   GS_ASSIGN_OR_RETURN(sqlite3 * db, open_database(path));
-  std::unique_ptr<KeyStore> store(new KeyStore(db));
+  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db));
   GS_RETURN_IF_ERROR(exec_sql(db, kSchema).with_context(path));
   return store;
 }
 
-KeyStore::KeyStore(sqlite3* db) : db_(db) {}
+SqliteKeyStore::SqliteKeyStore(sqlite3* db) : db_(db) {}
 
-KeyStore::~KeyStore() {
+SqliteKeyStore::~SqliteKeyStore() {
   version_query_.reset();  // finalized before the connection closes
   sqlite3_close(db_);
 }
 
-Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& name) {
-  GS_ASSIGN_OR_RETURN(std::string secret, generate_key());
-  CreatedKey created{
-      KeyRecord{0, name, tier, secret.substr(0, 12), static_cast<int64_t>(std::time(nullptr)), false},
-      secret};
+Result<CreatedKey> SqliteKeyStore::create(const std::string& tier, const std::string& name) {
+  GS_ASSIGN_OR_RETURN(CreatedKey created, new_key(tier, name));
   std::lock_guard lock(mutex_);
   cache_.clear();  // this connection's own writes leave data_version as it was
   Statement s(db_, "INSERT INTO api_keys(name, tier, hash, prefix, created_at) VALUES(?, ?, ?, ?, ?)");
   GS_RETURN_IF_ERROR(s.prepared());
   s.bind(1, name);
   s.bind(2, tier);
-  s.bind(3, sha256_hex(secret));
+  s.bind(3, sha256_hex(created.secret));
   s.bind(4, created.record.prefix);
   s.bind(5, created.record.created_at);
   GS_RETURN_IF_ERROR(s.step().status());
@@ -111,7 +150,7 @@ Result<CreatedKey> KeyStore::create(const std::string& tier, const std::string& 
   return created;
 }
 
-Result<std::vector<KeyRecord>> KeyStore::list() {
+Result<std::vector<KeyRecord>> SqliteKeyStore::list() {
   std::lock_guard lock(mutex_);
   Statement s(db_,
               "SELECT id, name, tier, prefix, created_at, revoked_at IS NOT NULL FROM api_keys ORDER BY id");
@@ -125,7 +164,7 @@ Result<std::vector<KeyRecord>> KeyStore::list() {
   return out;
 }
 
-Status KeyStore::revoke(int64_t id) {
+Status SqliteKeyStore::revoke(int64_t id) {
   std::lock_guard lock(mutex_);
   cache_.clear();  // this connection's own writes leave data_version as it was
   Statement s(db_, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
@@ -137,7 +176,7 @@ Status KeyStore::revoke(int64_t id) {
   return Status::Ok();
 }
 
-Status KeyStore::refresh_cache() {
+Status SqliteKeyStore::refresh_cache() {
   if (!version_query_) version_query_ = std::make_unique<Statement>(db_, "PRAGMA data_version");
   GS_RETURN_IF_ERROR(version_query_->prepared());
   version_query_->reset();
@@ -148,7 +187,7 @@ Status KeyStore::refresh_cache() {
   return Status::Ok();
 }
 
-Result<std::optional<KeyRecord>> KeyStore::find(std::string_view secret) {
+Result<std::optional<KeyRecord>> SqliteKeyStore::find(std::string_view secret) {
   std::lock_guard lock(mutex_);
   GS_RETURN_IF_ERROR(refresh_cache());
   std::string hash = sha256_hex(secret);

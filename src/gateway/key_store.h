@@ -1,6 +1,7 @@
-// API keys of the gateway in SQLite: a key is random ("gsk_" + 64 hex
-// digits), shown once when created and stored only as its SHA-256, with a
-// name, a tier and whether it was revoked. Safe to use from many threads and
+// API keys of the gateway: a key is random ("gsk_" + 64 hex digits), shown
+// once when created and stored only as its SHA-256, with a name, a tier and
+// whether it was revoked. Stored in SQLite (a file) or PostgreSQL (shared by
+// gateways on several machines); both are safe to use from many threads and
 // from several processes (`genstack keys revoke` while the gateway runs).
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,26 +40,48 @@ struct CreatedKey {
 std::string sha256_hex(std::string_view text);
 // "gsk_" + 64 hex digits from the OS's random generator.
 Result<std::string> generate_key();
+// A fresh key of `tier` created now (id 0 until stored).
+Result<CreatedKey> new_key(const std::string& tier, const std::string& name);
+
+// True for a PostgreSQL connection URI (postgresql://... or postgres://...);
+// any other key-store location is a SQLite file path.
+bool is_postgres_location(std::string_view location);
+// The location with the password of a connection URI (user:PASSWORD@ or
+// password=PASSWORD) replaced by "***", for messages and logs.
+std::string redact_location(std::string_view location);
 
 class KeyStore {
  public:
-  // Creates the file (and its directory) and the tables when missing.
-  static Result<std::unique_ptr<KeyStore>> open(const std::string& path);
-  ~KeyStore();
-  KeyStore(const KeyStore&) = delete;
-  KeyStore& operator=(const KeyStore&) = delete;
+  virtual ~KeyStore() = default;
 
-  Result<CreatedKey> create(const std::string& tier, const std::string& name);
-  Result<std::vector<KeyRecord>> list();
+  virtual Result<CreatedKey> create(const std::string& tier, const std::string& name) = 0;
+  virtual Result<std::vector<KeyRecord>> list() = 0;
   // Fails when no key has this id.
-  Status revoke(int64_t id);
+  virtual Status revoke(int64_t id) = 0;
   // The live key whose secret this is; nullopt when unknown or revoked.
+  virtual Result<std::optional<KeyRecord>> find(std::string_view secret) = 0;
+};
+
+// PostgreSQL for a postgresql:// or postgres:// URI, else SQLite at that path.
+Result<std::unique_ptr<KeyStore>> open_key_store(const std::string& location);
+
+class SqliteKeyStore : public KeyStore {
+ public:
+  // Creates the file (and its directory) and the tables when missing.
+  static Result<std::unique_ptr<SqliteKeyStore>> open(const std::string& path);
+  ~SqliteKeyStore() override;
+  SqliteKeyStore(const SqliteKeyStore&) = delete;
+  SqliteKeyStore& operator=(const SqliteKeyStore&) = delete;
+
+  Result<CreatedKey> create(const std::string& tier, const std::string& name) override;
+  Result<std::vector<KeyRecord>> list() override;
+  Status revoke(int64_t id) override;
   // Answers from memory while the database is unchanged (SQLite's
   // data_version), so a revoke by any process counts at the next call.
-  Result<std::optional<KeyRecord>> find(std::string_view secret);
+  Result<std::optional<KeyRecord>> find(std::string_view secret) override;
 
  private:
-  explicit KeyStore(sqlite3* db);
+  explicit SqliteKeyStore(sqlite3* db);
   Status refresh_cache();  // mutex_ held
   sqlite3* db_;
   std::mutex mutex_;
@@ -66,6 +90,30 @@ class KeyStore {
   int64_t data_version_ = -1;
   std::unique_ptr<Statement> version_query_;  // kept prepared: it runs on every request
   static constexpr size_t kMaxCached = 10000;
+};
+
+// Keys in PostgreSQL through libpq: one connection, commands serialized. A
+// connection that broke is re-established once per call; when that fails too
+// the call fails (the gateway answers 500) and the next call tries again.
+class PostgresKeyStore : public KeyStore {
+ public:
+  // Connects and creates the table when missing.
+  static Result<std::unique_ptr<PostgresKeyStore>> open(const std::string& uri);
+  ~PostgresKeyStore() override;
+  PostgresKeyStore(const PostgresKeyStore&) = delete;
+  PostgresKeyStore& operator=(const PostgresKeyStore&) = delete;
+
+  Result<CreatedKey> create(const std::string& tier, const std::string& name) override;
+  Result<std::vector<KeyRecord>> list() override;
+  Status revoke(int64_t id) override;
+  Result<std::optional<KeyRecord>> find(std::string_view secret) override;
+
+  struct Connection;
+
+ private:
+  explicit PostgresKeyStore(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> connection_;
+  std::mutex mutex_;
 };
 
 }  // namespace gs::gateway

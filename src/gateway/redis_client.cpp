@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
+#include <cstdio>
 
 namespace gs::gateway {
 namespace asio = boost::asio;
@@ -164,6 +165,19 @@ Result<RespValue> RedisClient::command(const std::vector<std::string>& args) {
   }
   if (reply->type == RespValue::Type::kError) return Error("redis: {}", reply->text);
   return reply;
+}
+
+}  // namespace gs::gateway
+
+namespace gs::gateway {
+
+void RedisOutageLog::report(const Status& status) {
+  const bool was_down = down_.exchange(!status.ok());
+  if (!status.ok() && !was_down) {
+    std::fprintf(stderr, "genstack: gateway: %s; %s\n", status.message().c_str(), while_down_.c_str());
+  } else if (status.ok() && was_down) {
+    std::fprintf(stderr, "genstack: gateway: Redis answers again; %s\n", once_up_.c_str());
+  }
 }
 
 }  // namespace gs::gateway

@@ -1,9 +1,10 @@
 // A small Redis client speaking RESP2 over one TCP connection (Asio),
 // blocking with a timeout on every wait: enough for the gateway's shared
-// rate-limit buckets (EVAL of a Lua script). Reconnects on the next command
-// after any failure.
+// rate-limit buckets (EVAL of a Lua script) and response cache (GET, SET).
+// Reconnects on the next command after any failure.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -48,6 +49,22 @@ class RedisClient {
  private:
   std::unique_ptr<Impl> impl_;
   std::mutex mutex_;
+};
+
+// Whoever falls back to something local while Redis is down says so once on
+// stderr, and once when it answers again, not on every command.
+class RedisOutageLog {
+ public:
+  // `while_down` and `once_up` finish the two lines, e.g. "limits are per
+  // gateway until Redis answers again" and "limits are shared".
+  RedisOutageLog(std::string while_down, std::string once_up)
+      : while_down_(std::move(while_down)), once_up_(std::move(once_up)) {}
+  // Takes the outcome of each command.
+  void report(const Status& status);
+
+ private:
+  const std::string while_down_, once_up_;
+  std::atomic<bool> down_{false};
 };
 
 }  // namespace gs::gateway

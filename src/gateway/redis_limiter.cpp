@@ -1,7 +1,6 @@
 #include "gateway/redis_limiter.h"
 
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
 #include <fmt/format.h>
@@ -104,20 +103,10 @@ Result<LimitVerdict> RedisRateLimiter::admit_shared(int64_t key, double rpm, dou
   return v;
 }
 
-void RedisRateLimiter::report(const Status& status) {
-  const bool was_down = down_.exchange(!status.ok());
-  if (!status.ok() && !was_down) {
-    std::fprintf(stderr, "genstack: gateway: %s; limits are per gateway until Redis answers again\n",
-                 status.message().c_str());
-  } else if (status.ok() && was_down) {
-    std::fprintf(stderr, "genstack: gateway: Redis answers again; limits are shared\n");
-  }
-}
-
 LimitVerdict RedisRateLimiter::admit(int64_t key, double rpm, double tpm, double now) {
   if (rpm <= 0 && tpm <= 0) return {};
   auto shared = admit_shared(key, rpm, tpm);
-  report(shared.status());
+  outage_.report(shared.status());
   if (shared.ok()) return std::move(*shared);
   return local_.admit(key, rpm, tpm, now);
 }
@@ -125,7 +114,7 @@ LimitVerdict RedisRateLimiter::admit(int64_t key, double rpm, double tpm, double
 void RedisRateLimiter::charge_tokens(int64_t key, double tpm, double tokens, double now) {
   if (tpm <= 0) return;
   auto charged = eval(key, "tokens", tpm, tokens, Mode::kCharge);
-  report(charged.status());
+  outage_.report(charged.status());
   if (!charged.ok()) local_.charge_tokens(key, tpm, tokens, now);
 }
 

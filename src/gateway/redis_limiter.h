@@ -5,8 +5,6 @@
 // stderr) rather than refusing every request.
 #pragma once
 
-#include <atomic>
-
 #include "gateway/config.h"
 #include "gateway/rate_limit.h"
 #include "gateway/redis_client.h"
@@ -31,11 +29,9 @@ class RedisRateLimiter : public Limiter {
  private:
   Result<BucketState> eval(int64_t key, std::string_view what, double capacity, double n, Mode mode);
   Result<LimitVerdict> admit_shared(int64_t key, double rpm, double tpm);
-  void report(const Status& status);
-
   RedisClient client_;
   RateLimiter local_;  // while Redis is unreachable
-  std::atomic<bool> down_{false};
+  RedisOutageLog outage_{"limits are per gateway until Redis answers again", "limits are shared"};
 };
 
 }  // namespace gs::gateway

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
 
 #include "gateway/key_store.h"
@@ -88,15 +89,15 @@ size_t CachedAnswer::bytes() const {
   return n;
 }
 
-ResponseCache::ResponseCache(double ttl_s, size_t max_bytes) : ttl_s_(ttl_s), max_bytes_(max_bytes) {}
+MemoryResponseCache::MemoryResponseCache(double ttl_s, size_t max_bytes) : ttl_s_(ttl_s), max_bytes_(max_bytes) {}
 
-void ResponseCache::erase(std::unordered_map<std::string, Entry>::iterator it) {
+void MemoryResponseCache::erase(std::unordered_map<std::string, Entry>::iterator it) {
   bytes_ -= it->second.answer->bytes() + it->first.size();
   recency_.erase(it->second.position);
   entries_.erase(it);
 }
 
-std::shared_ptr<const CachedAnswer> ResponseCache::get(const std::string& key, double now) {
+std::shared_ptr<const CachedAnswer> MemoryResponseCache::get(const std::string& key, double now) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
@@ -108,7 +109,7 @@ std::shared_ptr<const CachedAnswer> ResponseCache::get(const std::string& key, d
   return it->second.answer;
 }
 
-void ResponseCache::put(const std::string& key, CachedAnswer answer, double now) {
+void MemoryResponseCache::put(const std::string& key, CachedAnswer answer, double now) {
   const size_t size = answer.bytes() + key.size();
   if (size > max_bytes_) return;
   std::lock_guard lock(mutex_);
@@ -120,14 +121,93 @@ void ResponseCache::put(const std::string& key, CachedAnswer answer, double now)
   bytes_ += size;
 }
 
-size_t ResponseCache::bytes() const {
+size_t MemoryResponseCache::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;
 }
 
-size_t ResponseCache::entries() const {
+size_t MemoryResponseCache::entries() const {
   std::lock_guard lock(mutex_);
   return entries_.size();
+}
+
+std::optional<CacheContents> MemoryResponseCache::contents() const {
+  std::lock_guard lock(mutex_);
+  return CacheContents{bytes_, entries_.size()};
+}
+
+namespace {
+
+constexpr std::string_view kAnswerFormat = "genstack-cached-answer-1";
+
+// Fields as netstrings ("LENGTH:BYTES,"): any bytes, no escaping.
+void append_field(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+  out += ',';
+}
+
+Result<std::string_view> next_field(std::string_view& bytes) {
+  const size_t colon = bytes.find(':');
+  size_t length = 0;
+  const auto [end, ec] = std::from_chars(bytes.data(), bytes.data() + std::min(colon, bytes.size()), length);
+  if (colon == std::string_view::npos || ec != std::errc() || end != bytes.data() + colon ||
+      length >= bytes.size() - colon - 1 || bytes[colon + 1 + length] != ',') {
+    return Error("cached answer: malformed field");
+  }
+  const std::string_view field = bytes.substr(colon + 1, length);
+  bytes.remove_prefix(colon + 2 + length);
+  return field;
+}
+
+Result<int64_t> next_integer(std::string_view& bytes) {
+  GS_ASSIGN_OR_RETURN(const std::string_view field, next_field(bytes));
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (ec != std::errc() || end != field.data() + field.size()) return Error("cached answer: bad number");
+  return value;
+}
+
+}  // namespace
+
+std::string serialize_answer(const CachedAnswer& answer) {
+  std::string out;
+  out.reserve(answer.bytes() + 64 + 16 * answer.pieces.size());
+  append_field(out, kAnswerFormat);
+  append_field(out, answer.content_type);
+  append_field(out, answer.streamed ? "1" : "0");
+  append_field(out, answer.usage.seen ? "1" : "0");
+  append_field(out, std::to_string(answer.usage.prompt_tokens));
+  append_field(out, std::to_string(answer.usage.completion_tokens));
+  append_field(out, std::to_string(answer.pieces.size()));
+  for (const std::string& piece : answer.pieces) append_field(out, piece);
+  return out;
+}
+
+Result<CachedAnswer> parse_answer(std::string_view bytes) {
+  GS_ASSIGN_OR_RETURN(const std::string_view format, next_field(bytes));
+  if (format != kAnswerFormat) return Error("cached answer: unknown format");
+  CachedAnswer answer;
+  GS_ASSIGN_OR_RETURN(const std::string_view content_type, next_field(bytes));
+  answer.content_type = std::string(content_type);
+  GS_ASSIGN_OR_RETURN(const int64_t streamed, next_integer(bytes));
+  GS_ASSIGN_OR_RETURN(const int64_t usage_seen, next_integer(bytes));
+  answer.streamed = streamed != 0;
+  answer.usage.seen = usage_seen != 0;
+  GS_ASSIGN_OR_RETURN(answer.usage.prompt_tokens, next_integer(bytes));
+  GS_ASSIGN_OR_RETURN(answer.usage.completion_tokens, next_integer(bytes));
+  GS_ASSIGN_OR_RETURN(const int64_t pieces, next_integer(bytes));
+  // Each piece takes at least 3 bytes ("0:,"): a count beyond that is a lie, not a reason to reserve.
+  if (pieces < 0 || static_cast<uint64_t>(pieces) > bytes.size() / 3) {
+    return Error("cached answer: bad piece count");
+  }
+  for (int64_t i = 0; i < pieces; ++i) {
+    GS_ASSIGN_OR_RETURN(const std::string_view piece, next_field(bytes));
+    answer.pieces.emplace_back(piece);
+  }
+  if (!bytes.empty()) return Error("cached answer: trailing bytes");
+  return answer;
 }
 
 }  // namespace gs::gateway

@@ -1,9 +1,10 @@
 // The gateway's response cache: exact match on the normalized request
 // (route, model, messages or prompt, every sampling field, as canonical
 // JSON) for deterministic requests only (temperature 0, or a fixed seed),
-// with a TTL and a size bound in bytes (least recently used dropped first),
-// in the gateway's memory. A streamed answer is kept as its events, so that
-// a streaming request is served from the cache as a stream.
+// with a TTL. In the gateway's memory with a size bound in bytes (least
+// recently used dropped first), or in Redis (redis_cache.h) shared by
+// several gateways. A streamed answer is kept as its events, so that a
+// streaming request is served from the cache as a stream.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -12,10 +13,12 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/status.h"
 #include "gateway/stream_relay.h"
 
 namespace gs::gateway {
@@ -42,18 +45,43 @@ struct CachedAnswer {
   size_t bytes() const;
 };
 
+// An answer as bytes (for Redis) and back; parse_answer fails on anything
+// serialize_answer did not write.
+std::string serialize_answer(const CachedAnswer& answer);
+Result<CachedAnswer> parse_answer(std::string_view bytes);
+
+// What a cache holds in this process, for the metrics.
+struct CacheContents {
+  size_t bytes = 0;
+  size_t entries = 0;
+};
+
 class ResponseCache {
  public:
-  ResponseCache(double ttl_s, size_t max_bytes);
+  virtual ~ResponseCache() = default;
+  // The live answer for `key`, or null.
+  virtual std::shared_ptr<const CachedAnswer> get(const std::string& key, double now) = 0;
+  // Stores (or replaces) an answer; one larger than max_bytes() is not stored.
+  virtual void put(const std::string& key, CachedAnswer answer, double now) = 0;
+  // The largest answer kept: a stream stops being captured past it.
+  virtual size_t max_bytes() const = 0;
+  // nullopt when the entries are not in this process (Redis).
+  virtual std::optional<CacheContents> contents() const = 0;
+};
 
-  // The live answer for `key`, or null; a hit becomes the most recently used.
-  std::shared_ptr<const CachedAnswer> get(const std::string& key, double now);
-  // Stores (or replaces) an answer, dropping the least recently used ones
-  // past max_bytes; an answer larger than max_bytes is not stored.
-  void put(const std::string& key, CachedAnswer answer, double now);
+// The cache in this process, bounded by max_bytes over all its entries.
+class MemoryResponseCache : public ResponseCache {
+ public:
+  MemoryResponseCache(double ttl_s, size_t max_bytes);
+
+  // A hit becomes the most recently used.
+  std::shared_ptr<const CachedAnswer> get(const std::string& key, double now) override;
+  // Drops the least recently used answers past max_bytes.
+  void put(const std::string& key, CachedAnswer answer, double now) override;
+  size_t max_bytes() const override { return max_bytes_; }
+  std::optional<CacheContents> contents() const override;
   size_t bytes() const;
   size_t entries() const;
-  size_t max_bytes() const { return max_bytes_; }
 
  private:
   struct Entry {

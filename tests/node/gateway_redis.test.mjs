@@ -1,6 +1,8 @@
-// Rate limits shared through Redis: two `genstack gateway` processes with
-// one Debian redis-server (started here on a free port, stopped by PID) hold
-// a key to one limit between them. Skipped when redis-server is not installed.
+// Rate limits and the response cache shared through Redis: two `genstack
+// gateway` processes with one Debian redis-server (started here on a free
+// port, stopped by PID) hold a key to one limit between them, and one
+// answers from the cache what the other fetched. Skipped when redis-server
+// is not installed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -98,5 +100,86 @@ describe('genstack gateway: limits shared through Redis', { skip: !REDIS && 'red
     const r = await post(gateways[0], other.secret);
     assert.equal(r.status, 200, r.text);
     assert.match(gateways[0].logs(), /limits are per gateway until Redis answers again/);
+  });
+});
+
+describe('genstack gateway: a response cache shared through Redis', { skip: !REDIS && 'redis-server is not installed' }, () => {
+  let work, redis, upstream, gateways = [], key, upstreamCalls = 0;
+
+  before(async () => {
+    work = makeWorkDir();
+    redis = await startRedis();
+    upstream = await startFakeUpstream((req, res, body) => {
+      upstreamCalls += 1;
+      const request = JSON.parse(body);
+      if (request.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = { id: 'c', object: 'chat.completion.chunk', created: 0, model: request.model,
+          choices: [{ index: 0, delta: { content: `streamed ${upstreamCalls}` }, finish_reason: null }] };
+        const usage = { ...chunk, choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } };
+        res.end(`data: ${JSON.stringify(chunk)}\n\ndata: ${JSON.stringify(usage)}\n\ndata: [DONE]\n\n`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(fakeCompletion(request.model, `answer ${upstreamCalls}`)));
+    });
+    const config = {
+      listen: '127.0.0.1:0',
+      upstreams: [{ name: 'fake', url: upstream.url }],
+      routes: [{ model: 'm', pool: ['fake'] }],
+      tiers: { pro: {} },
+      keys: { db: work.db },
+      redis: { url: redis.url },
+      cache: { enabled: true, backend: 'redis', ttl_s: 60 },
+    };
+    const file = writeConfig(work.dir, config);
+    gateways = [await startGateway(file), await startGateway(file)];
+    key = createKey(work.db, 'pro');
+  });
+
+  after(async () => {
+    for (const g of gateways) await g.stop();
+    await redis?.stop();
+    await upstream?.close();
+    work?.remove();
+  });
+
+  const post = (gateway, body) =>
+    postJSON(gateway.baseURL, '/v1/chat/completions', body, { headers: { authorization: `Bearer ${key.secret}` } });
+
+  test('a deterministic answer fetched by gateway A is a hit on gateway B', async () => {
+    const body = { ...chat, temperature: 0 };
+    const first = await post(gateways[0], body);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-cache'), 'miss');
+    const calls = upstreamCalls;
+    const second = await post(gateways[1], body);
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.headers.get('x-cache'), 'hit');
+    assert.equal(second.text, first.text);
+    assert.equal(upstreamCalls, calls, 'the upstream was not asked again');
+    // A non-deterministic request is never cached.
+    const random = await post(gateways[1], { ...chat, temperature: 0.7 });
+    assert.equal(random.headers.get('x-cache'), 'miss');
+  });
+
+  test('a streamed answer is shared as its events', async () => {
+    const body = { ...chat, seed: 7, stream: true };
+    const first = await post(gateways[1], body);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-cache'), 'miss');
+    const second = await post(gateways[0], body);
+    assert.equal(second.headers.get('x-cache'), 'hit');
+    assert.match(second.headers.get('content-type'), /text\/event-stream/);
+    assert.equal(second.text, first.text);
+    assert.match(second.text, /data: \[DONE\]/);
+  });
+
+  test('with Redis gone, requests are misses answered by the upstream', async () => {
+    await redis.stop();
+    const r = await post(gateways[0], { ...chat, temperature: 0, max_tokens: 3 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-cache'), 'miss');
+    assert.match(gateways[0].logs(), /cached answers are misses until Redis answers again/);
   });
 });
