@@ -80,6 +80,21 @@ TEST(GatewayConfig, KeysInPostgresAndTheCacheInRedis) {
   EXPECT_EQ(c->cache.backend, "redis");
 }
 
+TEST(GatewayConfig, HttpsUpstreams) {
+  auto c = parse_config(
+      "upstreams: [{name: a, url: 'https://api.example.com'}, {name: b, url: 'https://10.0.0.2:8443',"
+      " tls_verify: false}, {name: c, url: 'http://h'}]\nroutes: [{model: m, pool: [a, b, c]}]\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->upstreams[0].tls);
+  EXPECT_EQ(c->upstreams[0].host, "api.example.com");
+  EXPECT_EQ(c->upstreams[0].port, "443");
+  EXPECT_TRUE(c->upstreams[0].tls_verify);
+  EXPECT_EQ(c->upstreams[1].port, "8443");
+  EXPECT_FALSE(c->upstreams[1].tls_verify);
+  EXPECT_FALSE(c->upstreams[2].tls);
+  EXPECT_EQ(c->upstreams[2].port, "80");
+}
+
 void expect_error(const std::string& yaml, const std::string& part) {
   auto c = parse_config(yaml);
   ASSERT_FALSE(c.ok()) << "accepted: " << yaml;

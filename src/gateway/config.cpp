@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -66,9 +67,10 @@ Status parse_listen(const std::string& listen, Config& config) {
 
 Status parse_url(UpstreamConfig& u, const std::string& where) {
   std::string_view rest = u.url;
-  if (rest.starts_with("https://")) return Error("{}.url: https upstreams are not supported yet", where);
-  if (!rest.starts_with("http://")) return Error("{}.url: '{}' must start with http://", where, u.url);
-  rest.remove_prefix(7);
+  u.tls = rest.starts_with("https://");
+  if (!u.tls && !rest.starts_with("http://"))
+    return Error("{}.url: '{}' must start with http:// or https://", where, u.url);
+  rest.remove_prefix(u.tls ? 8 : 7);
   while (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos)
     return Error("{}.url: '{}' must not have a path", where, u.url);
@@ -80,11 +82,11 @@ Status parse_url(UpstreamConfig& u, const std::string& where) {
     u.port = std::string(rest.substr(colon + 1));
   } else {
     u.host = std::string(rest);
-    u.port = "80";
+    u.port = u.tls ? "443" : "80";
   }
   if (u.host.size() > 2 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
   if (u.host.empty() || u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos) {
-    return Error("{}.url: '{}' is not http://HOST:PORT", where, u.url);
+    return Error("{}.url: '{}' is not http[s]://HOST:PORT", where, u.url);
   }
   return Status::Ok();
 }
@@ -94,16 +96,23 @@ Status parse_upstreams(const YAML::Node& node, Config& config) {
   std::set<std::string> names;
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = fmt::format("upstreams[{}]", i);
-    GS_RETURN_IF_ERROR(check_keys(node[i], where, {"name", "url", "weight", "api_key_env"}));
+    GS_RETURN_IF_ERROR(
+        check_keys(node[i], where, {"name", "url", "weight", "api_key_env", "ca_file", "tls_verify"}));
     UpstreamConfig u;
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "name", u.name));
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "url", u.url));
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "weight", u.weight));
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "api_key_env", u.api_key_env));
+    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "ca_file", u.ca_file));
+    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "tls_verify", u.tls_verify));
     if (u.name.empty()) return Error("{}.name: missing", where);
     if (!names.insert(u.name).second) return Error("{}.name: '{}' is used twice", where, u.name);
     GS_RETURN_IF_ERROR(parse_url(u, where));
     GS_RETURN_IF_ERROR(positive(u.weight, where + ".weight"));
+    if (!u.tls && (!u.ca_file.empty() || !u.tls_verify))
+      return Error("{}: ca_file and tls_verify are for https:// upstreams", where);
+    if (!u.ca_file.empty() && !std::filesystem::is_regular_file(u.ca_file))
+      return Error("{}.ca_file: '{}' is not a file", where, u.ca_file);
     config.upstreams.push_back(std::move(u));
   }
   return Status::Ok();

@@ -16,9 +16,12 @@ namespace gs::gateway {
 
 struct UpstreamConfig {
   std::string name;
-  std::string url;   // http://host:port (https is not supported yet)
+  std::string url;   // http://host[:port] or https://host[:port]
   std::string host;  // from url
-  std::string port;  // from url ("80" when absent)
+  std::string port;  // from url ("80" or "443" when absent)
+  bool tls = false;  // https://
+  std::string ca_file;     // https: CA certificates (PEM) to verify it with; "": the system's
+  bool tls_verify = true;  // https: check the certificate and host name
   double weight = 1.0;
   std::string api_key_env;  // name of the env variable holding the upstream's key ("" = none)
 };

@@ -110,7 +110,7 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
                 Balancer::Settings{config.ejection.consecutive_failures, config.ejection.cooldown_s}),
       metrics_(registry_),
       workers_(static_cast<size_t>(config.limits.max_concurrent)) {
-  for (const UpstreamConfig& u : config.upstreams) slots_.push_back(UpstreamSlot{u, ""});
+  for (const UpstreamConfig& u : config.upstreams) slots_.emplace_back(u, "");
   if (config.redis.url.empty()) {
     limiter_ = std::make_unique<RateLimiter>();
   } else {
@@ -139,6 +139,22 @@ Gateway::Gateway(const Config& config, KeyStore& keys, UsageRecorder* usage)
 
 Gateway::~Gateway() = default;
 
+Gateway::UpstreamSlot::UpstreamSlot(UpstreamConfig c, std::string m)
+    : config(std::move(c)), model(std::move(m)), address{config.host, config.port, nullptr} {
+  if (!config.tls) return;
+  auto tls = make_tls_client(config.ca_file, config.tls_verify);
+  if (tls.ok()) {
+    address.tls = std::move(*tls);
+  } else {
+    tls_error = tls.status().message();
+  }
+}
+
+void Gateway::close_connections() {
+  std::shared_lock lock(slots_mutex_);
+  for (UpstreamSlot& s : slots_) s.pool->close();
+}
+
 const Gateway::UpstreamSlot& Gateway::slot(size_t upstream) const {
   std::shared_lock lock(slots_mutex_);
   return slots_.at(upstream);
@@ -161,7 +177,7 @@ std::vector<size_t> Gateway::pool_indices(const std::vector<std::string>& names,
 size_t Gateway::add_upstream(const std::string& model, UpstreamConfig upstream) {
   std::unique_lock lock(slots_mutex_);
   const size_t index = balancer_.add(upstream.name, upstream.weight);
-  slots_.push_back(UpstreamSlot{std::move(upstream), model});
+  slots_.emplace_back(std::move(upstream), model);
   return index;
 }
 
@@ -443,9 +459,8 @@ void Gateway::check_health() {
       std::shared_lock lock(slots_mutex_);
       if (slots_[i].removed) continue;
     }
-    const UpstreamConfig& u = slot(i).config;
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config_.health.timeout_s * 1000));
-    balancer_.set_health(i, probe({u.host, u.port}, config_.health.path, timeout), now());
+    balancer_.set_health(i, probe(slot(i).address, config_.health.path, timeout), now());
   }
 }
 
@@ -454,6 +469,9 @@ Status run_gateway(const Config& config) { return run_gateway(config, GatewayHoo
 Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   sigset_t signals = block_shutdown_signals();
 
+  for (const UpstreamConfig& u : config.upstreams) {  // a bad CA file stops start-up, not requests
+    if (u.tls) GS_RETURN_IF_ERROR(make_tls_client(u.ca_file, u.tls_verify).status().with_context(u.name));
+  }
   GS_ASSIGN_OR_RETURN(auto keys, open_key_store(config.keys_db));
   GS_ASSIGN_OR_RETURN(auto usage_store, UsageStore::open(usage_db_path(config.keys_db)));
   UsageRecorder usage(*usage_store);
@@ -498,6 +516,7 @@ Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   server->run();
   done = true;
   watcher.join();
+  gateway.close_connections();
   return Status::Ok();
 }
 

@@ -92,6 +92,8 @@ class Gateway {
   int64_t upstream_outstanding(size_t upstream) const { return balancer_.outstanding(upstream); }
   // Once a removed upstream is drained and stopped: its idle connections go.
   void release_upstream(size_t upstream) { slot(upstream).pool->close_idle(); }
+  // Before the io_context goes: pooled upstream connections belong to it.
+  void close_connections();
   // Called with the canonical model before each routed request is forwarded;
   // false: answer 503 with Retry-After (no replica could be started in time).
   using DemandHook = std::function<bool(const std::string& model)>;
@@ -131,8 +133,11 @@ class Gateway {
   // An upstream by balancer index: the configured ones first, then those
   // added at run time (never erased, so references stay valid).
   struct UpstreamSlot {
+    UpstreamSlot(UpstreamConfig config, std::string model);
     UpstreamConfig config;
     std::string model;  // the route it joined at run time; "" for configured ones
+    UpstreamAddress address;
+    std::string tls_error;  // https: why no TLS setup could be made (then every call fails)
     std::unique_ptr<ConnectionPool> pool = std::make_unique<ConnectionPool>();
     bool removed = false;
   };

@@ -134,7 +134,12 @@ asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, 
   const CallTimeouts timeouts{
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.connect_timeout_s * 1000)),
       std::chrono::milliseconds(static_cast<int64_t>(config_.limits.upstream_timeout_s * 1000))};
-  UpstreamCall call(job.writer->io_executor(), {u.host, u.port}, *target.pool, timeouts);
+  if (!target.tls_error.empty()) {
+    record(upstream, Balancer::Outcome::kFailure);
+    attempt.last_error = u.name + ": " + target.tls_error;
+    co_return false;
+  }
+  UpstreamCall call(job.writer->io_executor(), target.address, *target.pool, timeouts);
   attempt.slot->set(&call);
   struct Unset {
     CancelSlot& slot;

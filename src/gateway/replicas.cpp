@@ -72,7 +72,7 @@ Result<ReplicaProcess> start_replica(const std::string& binary, const std::strin
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (replica_exited(pid)) return Error("replica on port {} exited before it was ready", port);
-    if (probe({"127.0.0.1", std::to_string(port)}, "/ready", std::chrono::milliseconds(1000))) {
+    if (probe({"127.0.0.1", std::to_string(port), nullptr}, "/ready", std::chrono::milliseconds(1000))) {
       return ReplicaProcess{pid, port};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -99,7 +99,7 @@ double sum_metric(std::string_view text, std::string_view name) {
 
 Result<ReplicaLoad> read_replica_load(uint16_t port, std::chrono::milliseconds timeout) {
   GS_ASSIGN_OR_RETURN(FetchedResponse response,
-                      fetch({"127.0.0.1", std::to_string(port)}, "/metrics", timeout, 16u << 20));
+                      fetch({"127.0.0.1", std::to_string(port), nullptr}, "/metrics", timeout, 16u << 20));
   if (response.status != 200) return Error("/metrics answered {}", response.status);
   return ReplicaLoad{sum_metric(response.body, "genstack_queue_length"),
                      sum_metric(response.body, "genstack_generation_tokens_total")};

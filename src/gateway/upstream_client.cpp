@@ -12,13 +12,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
 namespace gs::gateway {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
@@ -37,49 +40,95 @@ auto with_error(error_code& ec) { return asio::redirect_error(asio::use_awaitabl
 
 }  // namespace
 
-ConnectionPool::~ConnectionPool() {
-  for (int fd : idle_) ::close(fd);
+class TlsClient {
+ public:
+  TlsClient() : context(ssl::context::tls_client) {}
+  ssl::context context;
+  bool verify = true;
+};
+
+Result<std::shared_ptr<TlsClient>> make_tls_client(const std::string& ca_file, bool verify) {
+  auto tls = std::make_shared<TlsClient>();
+  tls->verify = verify;
+  error_code ec;
+  tls->context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                           ec);
+  if (ca_file.empty()) {
+    tls->context.set_default_verify_paths(ec);
+  } else {
+    tls->context.load_verify_file(ca_file, ec);
+  }
+  if (ec) return Error("TLS CA certificates {}: {}", ca_file.empty() ? "(system)" : ca_file, ec.message());
+  tls->context.set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none);
+  return tls;
 }
+
+struct UpstreamConnection {
+  UpstreamConnection(asio::any_io_executor executor, TlsClient* tls) {
+    if (tls) {
+      secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(executor), tls->context);
+    } else {
+      plain = std::make_unique<beast::tcp_stream>(std::move(executor));
+    }
+  }
+  // Its timer closes the socket when a wait runs past its timeout.
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  // fn(stream) on whichever stream this is; both give the same awaitable type.
+  template <typename Fn>
+  auto visit(Fn fn) {
+    return secure ? fn(*secure) : fn(*plain);
+  }
+
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+};
+
+ConnectionPool::ConnectionPool(size_t max_idle) : max_idle_(max_idle) {}
+ConnectionPool::~ConnectionPool() = default;
 
 void ConnectionPool::close_idle() {
+  std::vector<std::unique_ptr<UpstreamConnection>> closing;
   std::lock_guard lock(mutex_);
-  for (int fd : idle_) ::close(fd);
-  idle_.clear();
+  closing.swap(idle_);
 }
 
-int ConnectionPool::take() {
+void ConnectionPool::close() {
+  close_idle();
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+}
+
+std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
   std::lock_guard lock(mutex_);
   while (!idle_.empty()) {
-    const int fd = idle_.back();
+    std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
     idle_.pop_back();
-    if (idle_connection_alive(fd)) return fd;
-    ::close(fd);
+    if (idle_connection_alive(connection->tcp().socket().native_handle())) return connection;
   }
-  return -1;
+  return nullptr;
 }
 
-void ConnectionPool::give(int fd) {
+void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection) {
   std::lock_guard lock(mutex_);
-  if (idle_.size() >= max_idle_) {
-    ::close(fd);
-    return;
-  }
-  idle_.push_back(fd);
+  if (closed_ || idle_.size() >= max_idle_) return;  // closed as it goes
+  idle_.push_back(std::move(connection));
 }
 
 struct UpstreamCall::Impl {
+  asio::any_io_executor executor;
   UpstreamAddress address;
   ConnectionPool& pool;
   CallTimeouts timeouts;
-  beast::tcp_stream stream;  // its timer closes the socket when a wait runs past its timeout
+  std::unique_ptr<UpstreamConnection> connection;
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
   bool failed = false;
   bool timed_out = false;
   bool cancelled = false;
 
-  Impl(asio::any_io_executor executor, UpstreamAddress a, ConnectionPool& p, CallTimeouts t)
-      : address(std::move(a)), pool(p), timeouts(t), stream(std::move(executor)) {}
+  Impl(asio::any_io_executor e, UpstreamAddress a, ConnectionPool& p, CallTimeouts t)
+      : executor(std::move(e)), address(std::move(a)), pool(p), timeouts(t) {}
 
   error_code note(error_code ec) {
     timed_out = ec == beast::error::timeout;
@@ -92,54 +141,54 @@ struct UpstreamCall::Impl {
     const auto ip = asio::ip::make_address(address.host, ec);
     const auto port = static_cast<uint16_t>(std::stoul(address.port));
     if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(ip, port)};
-    tcp::resolver resolver(stream.get_executor());
+    tcp::resolver resolver(executor);
     const auto found = co_await resolver.async_resolve(address.host, address.port, with_error(ec));
     if (ec) co_return Error("cannot resolve {}: {}", address.host, ec.message());
     co_return std::vector<tcp::endpoint>(found.begin(), found.end());
+  }
+
+  asio::awaitable<Status> handshake() {
+    auto& tls = *connection->secure;
+    error_code ec;
+    asio::ip::make_address(address.host, ec);
+    if (ec) SSL_set_tlsext_host_name(tls.native_handle(), address.host.c_str());  // SNI takes names only
+    if (address.tls->verify) tls.set_verify_callback(ssl::host_name_verification(address.host));
+    ec = {};
+    connection->tcp().expires_after(timeouts.connect);
+    co_await connection->secure->async_handshake(ssl::stream_base::client, with_error(ec));
+    if (note(ec)) co_return Error("TLS with {}:{}: {}", address.host, address.port, ec.message());
+    co_return Status::Ok();
   }
 
   asio::awaitable<Status> connect_fresh() {
     auto endpoints = co_await resolve();
     if (!endpoints.ok()) co_return endpoints.status();
     if (cancelled) co_return Error("cancelled");
+    connection = std::make_unique<UpstreamConnection>(executor, address.tls.get());
     error_code ec;
-    stream.expires_after(timeouts.connect);
-    co_await stream.async_connect(*endpoints, with_error(ec));
+    connection->tcp().expires_after(timeouts.connect);
+    co_await connection->tcp().async_connect(*endpoints, with_error(ec));
     if (note(ec)) co_return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
+    if (address.tls) co_return co_await handshake();
     co_return Status::Ok();
   }
 
-  bool adopt_pooled() {
-    const int fd = pool.take();
-    if (fd < 0) return false;
-    int domain = AF_INET;
-    socklen_t len = sizeof domain;
-    ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
-    error_code ec;
-    stream.socket().assign(domain == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      return false;
-    }
-    return true;
-  }
-
-  void drop_socket() {
-    error_code ignored;
-    stream.socket().close(ignored);
+  void drop_connection() {
+    connection.reset();
     buffer.clear();
   }
 
   asio::awaitable<Status> exchange(const bhttp::request<bhttp::string_body>& request) {
     if (cancelled) co_return Error("cancelled");
     error_code ec;
-    stream.expires_after(timeouts.io);
-    co_await bhttp::async_write(stream, request, with_error(ec));
+    connection->tcp().expires_after(timeouts.io);
+    co_await connection->visit([&](auto& stream) { return bhttp::async_write(stream, request, with_error(ec)); });
     if (note(ec)) co_return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
     parser.emplace();
     parser->body_limit(boost::none);
-    stream.expires_after(timeouts.io);
-    co_await bhttp::async_read_header(stream, buffer, *parser, with_error(ec));
+    connection->tcp().expires_after(timeouts.io);
+    co_await connection->visit(
+        [&](auto& stream) { return bhttp::async_read_header(stream, buffer, *parser, with_error(ec)); });
     if (note(ec)) co_return Error("reading from {}:{}: {}", address.host, address.port, ec.message());
     co_return Status::Ok();
   }
@@ -151,12 +200,12 @@ UpstreamCall::UpstreamCall(asio::any_io_executor executor, UpstreamAddress addre
 
 UpstreamCall::~UpstreamCall() {
   Impl& s = *impl_;
-  const bool reusable = !s.failed && !s.cancelled && s.parser && s.parser->is_done() &&
-                        s.parser->get().keep_alive() && s.buffer.size() == 0 && s.stream.socket().is_open();
+  const bool reusable = !s.failed && !s.cancelled && s.connection && s.parser && s.parser->is_done() &&
+                        s.parser->get().keep_alive() && s.buffer.size() == 0 &&
+                        s.connection->tcp().socket().is_open();
   if (reusable) {
-    error_code ec;
-    const int fd = s.stream.socket().release(ec);
-    if (!ec) s.pool.give(fd);
+    s.connection->tcp().expires_never();
+    s.pool.give(std::move(s.connection));
   }
 }
 
@@ -174,15 +223,15 @@ asio::awaitable<Status> UpstreamCall::start(const std::string& method, const std
   request.prepare_payload();
   // A pooled connection may have been closed by the upstream just now; one
   // fresh connection is then tried before the failure counts.
-  if (s.adopt_pooled()) {
+  if ((s.connection = s.pool.take())) {
     if ((co_await s.exchange(request)).ok()) co_return Status::Ok();
-    s.drop_socket();
+    s.drop_connection();
   }
   Status status = co_await s.connect_fresh();
   if (status.ok()) status = co_await s.exchange(request);
   if (!status.ok()) {
     s.failed = true;
-    s.drop_socket();
+    s.drop_connection();
   }
   co_return status;
 }
@@ -200,7 +249,7 @@ bool UpstreamCall::timed_out() const { return impl_->timed_out; }
 
 asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
   Impl& s = *impl_;
-  if (!s.parser || s.failed) co_return Error("no response to read");
+  if (!s.parser || s.failed || !s.connection) co_return Error("no response to read");
   std::string piece;
   while (piece.empty() && !s.parser->is_done()) {
     if (s.cancelled) {
@@ -211,8 +260,9 @@ asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
     s.parser->get().body().data = piece.data();
     s.parser->get().body().size = piece.size();
     error_code ec;
-    s.stream.expires_after(s.timeouts.io);
-    co_await bhttp::async_read_some(s.stream, s.buffer, *s.parser, with_error(ec));
+    s.connection->tcp().expires_after(s.timeouts.io);
+    co_await s.connection->visit(
+        [&](auto& stream) { return bhttp::async_read_some(stream, s.buffer, *s.parser, with_error(ec)); });
     if (ec == bhttp::error::need_buffer) ec = {};
     if (s.note(ec)) {
       s.failed = true;
@@ -226,7 +276,7 @@ asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
 void UpstreamCall::cancel() {
   impl_->cancelled = true;
   error_code ignored;
-  impl_->stream.socket().close(ignored);
+  if (impl_->connection) impl_->connection->tcp().socket().close(ignored);
 }
 
 Result<FetchedResponse> fetch(const UpstreamAddress& address, const std::string& path,

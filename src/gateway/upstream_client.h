@@ -20,28 +20,43 @@
 
 namespace gs::gateway {
 
-// Idle connections (socket descriptors) to one upstream, shared by io threads.
-class ConnectionPool {
- public:
-  explicit ConnectionPool(size_t max_idle = 64) : max_idle_(max_idle) {}
-  ~ConnectionPool();
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-
-  int take();  // -1 when none is idle
-  void give(int fd);
-  // Closes every idle connection (an upstream that was removed and stopped).
-  void close_idle();
-
- private:
-  std::mutex mutex_;
-  std::vector<int> idle_;
-  size_t max_idle_;
-};
+// A TLS client setup for https upstreams: the system's CA certificates or
+// one CA file, peer verification on (off only when asked), TLS 1.2 or later.
+class TlsClient;
+Result<std::shared_ptr<TlsClient>> make_tls_client(const std::string& ca_file, bool verify);
 
 struct UpstreamAddress {
   std::string host;
   std::string port;
+  std::shared_ptr<TlsClient> tls;  // null: plain HTTP
+};
+
+// An open connection to an upstream (plain or TLS), kept in a pool while idle.
+struct UpstreamConnection;
+
+// Idle connections to one upstream, shared by the io threads. A connection
+// stays registered with the io_context while pooled, so reusing one costs no
+// system call beyond a liveness check.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(size_t max_idle = 64);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  std::unique_ptr<UpstreamConnection> take();  // null when none is idle
+  void give(std::unique_ptr<UpstreamConnection> connection);
+  // Closes every idle connection (an upstream that was removed and stopped).
+  void close_idle();
+  // close_idle(), and later gives close at once: the io_context the
+  // connections belong to is about to go.
+  void close();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+  size_t max_idle_;
+  bool closed_ = false;
 };
 
 struct CallTimeouts {

@@ -2,7 +2,8 @@
 // gateway` as a child process (stopped by PID), and `genstack keys`.
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BINARY, REPO_ROOT, START_TIMEOUT_MS, sleep, withTimeout } from './harness.mjs';
@@ -106,11 +107,12 @@ export function metricValue(text, name, labels) {
 
 /**
  * A tiny HTTP upstream for the gateway written in the test: `handler(req, res, body)`
- * answers POSTs; GET /health answers 200. Returns {url, port, close()}.
+ * answers POSTs; GET /health answers 200. With `tls: {key, cert}` (PEM) it speaks
+ * HTTPS. Returns {url, port, close()}.
  */
-export async function startFakeUpstream(handler) {
+export async function startFakeUpstream(handler, { tls } = {}) {
   const sockets = new Set();
-  const server = http.createServer((req, res) => {
+  const serve = (req, res) => {
     if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
@@ -118,15 +120,30 @@ export async function startFakeUpstream(handler) {
     const parts = [];
     req.on('data', (d) => parts.push(d));
     req.on('end', () => handler(req, res, Buffer.concat(parts).toString('utf8')));
-  });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  };
+  const server = tls ? https.createServer(tls, serve) : http.createServer(serve);
+  server.on(tls ? 'secureConnection' : 'connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   const close = () => new Promise((resolve) => {
     for (const s of sockets) s.destroy();
     server.close(() => resolve());
   });
-  return { url: `http://127.0.0.1:${port}`, port, close };
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, close };
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 and localhost (openssl CLI), valid
+ * for a day: {key, cert} as PEM text and {keyFile, certFile} in `dir`.
+ */
+export function selfSignedCert(dir, name = 'test') {
+  const keyFile = path.join(dir, `${name}.key`);
+  const certFile = path.join(dir, `${name}.crt`);
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), keyFile, certFile };
 }
 
 /** A port nothing listens on (bound once, then released). */
