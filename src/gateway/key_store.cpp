@@ -37,9 +37,11 @@ KeyRecord read_record(const Statement& s) {
 }  // namespace
 
 std::string sha256_hex(std::string_view text) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up on every digest.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  EVP_Digest(text.data(), text.size(), digest, &length, sha256 ? sha256 : EVP_sha256(), nullptr);
   return to_hex(digest, length);
 }
 

@@ -1,5 +1,6 @@
 // Forwarding one request: upstream choice with retries before the first
 // byte, failover to the route's fallback pool, and the streaming relay.
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -56,6 +57,8 @@ struct Gateway::Attempt {
   std::string failed_body;
   std::string failed_type;
   bool timed_out = false;  // the last failure was an upstream that did not answer in time
+  bool next_pool = false;  // the prompt is too long for this pool's model: on to the fallback pool
+  bool stop = false;       // the failed answer is final (a client error): pass it on now
   int status = 0;          // what the client got
 };
 
@@ -100,7 +103,11 @@ asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
       if (!attempt.tried.empty()) metrics_.retries.inc();
       attempt.tried.push_back(static_cast<size_t>(chosen));
       if (co_await try_upstream(job, static_cast<size_t>(chosen), attempt)) co_return attempt.status;
+      if (attempt.stop) break;
+      if (attempt.next_pool) break;
     }
+    attempt.next_pool = false;
+    if (attempt.stop) break;
   }
   if (attempt.failed_status != 0) {
     job.writer->send(attempt.failed_status, attempt.failed_type, std::move(attempt.failed_body),
@@ -154,19 +161,29 @@ asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, 
     attempt.timed_out = call.timed_out();
     co_return false;
   }
-  if (call.status() >= 500) {  // nothing reached the client yet: another upstream may do better
+  // Nothing reached the client yet, so another upstream may do better: after a
+  // 5xx, when this one is saturated (429), or when the prompt is too long for
+  // the pool's model and the route has a fallback pool (a larger context).
+  const int status = call.status();
+  const bool in_pool =
+      std::find(job.route->fallback.begin(), job.route->fallback.end(), u.name) == job.route->fallback.end();
+  const bool context_fallback = status == 400 && in_pool && !job.route->fallback.empty();
+  if (status >= 500 || status == 429 || context_fallback) {
     std::string body;
     while (!call.done() && body.size() < kMaxErrorBody) {
       auto piece = co_await call.read_some();
       if (!piece.ok()) break;
       body += *piece;
     }
-    record(upstream, Balancer::Outcome::kFailure);
-    attempt.last_error = u.name + ": HTTP " + std::to_string(call.status());
-    attempt.failed_status = call.status();
+    const bool too_long = body.find("context_length_exceeded") != std::string::npos;
+    record(upstream, status >= 500 ? Balancer::Outcome::kFailure : Balancer::Outcome::kAborted);
+    attempt.last_error = u.name + ": HTTP " + std::to_string(status);
+    attempt.failed_status = status;
     attempt.failed_type = call.header("Content-Type");
     attempt.failed_body = std::move(body);
     attempt.timed_out = false;
+    attempt.next_pool = status == 400 && too_long;
+    attempt.stop = status == 400 && !too_long;
     co_return false;
   }
   co_await relay(job, call, upstream, attempt);

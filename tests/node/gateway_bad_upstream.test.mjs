@@ -16,6 +16,7 @@ describe('genstack gateway with misbehaving upstreams and clients', () => {
   let work, gateway, key, upstreams;
   const streamer = { closed: 0, opened: 0 };
   const held = [];  // responses of the 'hold' upstream, released by the test
+  let backupCalls = 0;
 
   before(async () => {
     work = makeWorkDir();
@@ -38,7 +39,21 @@ describe('genstack gateway with misbehaving upstreams and clients', () => {
         const timer = setInterval(() => res.write(': waiting\n\n'), 100);
         held.push(() => { clearInterval(timer); res.end('data: [DONE]\n\n'); });
       }),
+      // genstack serve's answers when it cannot take a request: the queue is full, or the
+      // prompt does not fit its context; and a plain client error, which is final.
+      busy: await startFakeUpstream((req, res) => {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' })
+          .end('{"error":{"message":"queue full","type":"server_error","param":null,"code":"queue_full"}}');
+      }),
+      small: await startFakeUpstream((req, res, body) => {
+        const tooLong = JSON.parse(body).messages[0].content.length > 100;
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({
+          error: { message: tooLong ? 'the prompt is 200 tokens; the context is 128' : "'temperature' must be a number",
+            type: 'invalid_request_error', param: 'messages', code: tooLong ? 'context_length_exceeded' : null },
+        }));
+      }),
       backup: await startFakeUpstream((req, res, body) => {
+        backupCalls++;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fakeCompletion(JSON.parse(body).model)));
       }),
     };
@@ -49,6 +64,8 @@ describe('genstack gateway with misbehaving upstreams and clients', () => {
       routes: [
         ...['hang', 'badsse', 'streamer', 'hold'].map((name) => ({ model: name, pool: [name] })),
         { model: 'failover', pool: ['dead'], fallback: ['backup'] },
+        { model: 'saturated', pool: ['busy'], fallback: ['backup'] },
+        { model: 'short', pool: ['small'], fallback: ['backup'] },
         { model: 'ok', pool: ['backup'] },
       ],
       tiers: { pro: {} },
@@ -114,6 +131,22 @@ describe('genstack gateway with misbehaving upstreams and clients', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers.get('x-genstack-upstream'), 'backup');
     assert.equal(r.json.model, 'failover');
+  });
+
+  test('a saturated pool (429) and a prompt too long for its context fail over to the fallback pool', async () => {
+    const saturated = await post(chat('saturated'));
+    assert.equal(saturated.status, 200, saturated.text);
+    assert.equal(saturated.headers.get('x-genstack-upstream'), 'backup');
+
+    const long = await post({ model: 'short', messages: [{ role: 'user', content: 'x'.repeat(200) }] });
+    assert.equal(long.status, 200, long.text);
+    assert.equal(long.headers.get('x-genstack-upstream'), 'backup');
+
+    const calls = backupCalls;
+    const bad = await post(chat('short'));  // another client error is the client's: passed on, not retried
+    assert.equal(bad.status, 400, bad.text);
+    assertOpenAIError(assert, bad.json, { type: 'invalid_request_error' });
+    assert.equal(backupCalls, calls);
   });
 
   test('past limits.max_concurrent requests in flight, 503 with Retry-After', async () => {
