@@ -454,6 +454,8 @@ void Connection::on_written(error_code ec) {
     for (const Out& out : sending_) exchange_->queued -= out.counted;
   }
   sending_.clear();
+  // As with in_: an idle keep-alive connection should not keep a large response's buffer.
+  if (tls_out_.capacity() > 4 * kReadChunk) std::string().swap(tls_out_);
   flush();
 }
 
