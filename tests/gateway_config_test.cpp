@@ -1,5 +1,10 @@
 // gateway.yaml parsing: good configs and the errors bad ones get.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "gateway/config.h"
 
@@ -95,6 +100,37 @@ TEST(GatewayConfig, HttpsUpstreams) {
   EXPECT_EQ(c->upstreams[2].port, "80");
 }
 
+// The files only have to exist here; whether they hold a matching PEM pair is the server's check.
+TEST(GatewayConfig, TlsNeedsCertAndKeyThatExist) {
+  const std::string base = "upstreams: [{name: a, url: 'http://h:1'}]\nroutes: [{model: m, pool: [a]}]\n";
+  const auto dir = std::filesystem::temp_directory_path() / ("gs_tls_config_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string cert = (dir / "c.pem").string();
+  const std::string key = (dir / "k.pem").string();
+  std::ofstream(cert) << "not checked here\n";
+  std::ofstream(key) << "not checked here\n";
+  auto plain = parse_config(base);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_TRUE(plain->tls.cert.empty());
+  EXPECT_TRUE(plain->tls.key.empty());
+  auto tls = parse_config(base + "tls: {cert: " + cert + ", key: " + key + "}\n");
+  ASSERT_TRUE(tls.ok()) << tls.error();
+  EXPECT_EQ(tls->tls.cert, cert);
+  EXPECT_EQ(tls->tls.key, key);
+  auto fails = [&](const std::string& block, const std::string& part) {
+    auto c = parse_config(base + block);
+    ASSERT_FALSE(c.ok()) << block;
+    EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
+  };
+  fails("tls: {cert: " + cert + "}\n", "tls.key: missing");
+  fails("tls: {key: " + key + "}\n", "tls.cert: missing");
+  fails("tls: {cert: /nonexistent/c.pem, key: " + key + "}\n", "tls.cert: cannot read '/nonexistent/c.pem'");
+  fails("tls: {cert: " + cert + ", key: /nonexistent/k.pem}\n", "tls.key: cannot read");
+  fails("tls: {cert: " + cert + ", key: " + key + ", ca: x}\n", "tls: unknown key 'ca'");
+  fails("tls: " + cert + "\n", "tls: expected a mapping");
+  std::filesystem::remove_all(dir);
+}
+
 void expect_error(const std::string& yaml, const std::string& part) {
   auto c = parse_config(yaml);
   ASSERT_FALSE(c.ok()) << "accepted: " << yaml;
@@ -132,7 +168,8 @@ TEST(GatewayConfig, RejectsBadConfigsWithClearErrors) {
   expect_error(ups + route + "cache: {ttl_s: 0}\n", "cache.ttl_s");
   expect_error(ups + route + "cache: {size: 1}\n", "unknown key 'size'");
   expect_error(ups + route + "cache: {backend: disk}\n", "cache.backend: 'disk' must be memory or redis");
-  expect_error(ups + route + "cache: {enabled: true, backend: redis}\n", "cache.backend: redis needs redis.url");
+  expect_error(ups + route + "cache: {enabled: true, backend: redis}\n",
+               "cache.backend: redis needs redis.url");
   expect_error(ups + route + "redis: {url: 'http://h'}\n", "redis.url");
   expect_error(ups + route + "redis: {url: 'redis://h:x'}\n", "redis.url");
 }

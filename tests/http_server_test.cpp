@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,7 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 // As in http/request_parser.h: a GCC 12 false positive inside Beast's parser under ASan.
 #pragma GCC diagnostic push
@@ -70,17 +75,24 @@ class Running {
 
 // A blocking-style client whose every operation gives up after a limit, so a
 // server bug fails the test instead of hanging it.
+// With `tls`, it speaks TLS (handshake in the constructor; connected() says whether it worked).
 class Client {
  public:
-  explicit Client(uint16_t port) {
+  explicit Client(uint16_t port, asio::ssl::context* tls = nullptr) {
     error_code ec;
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
     connected_ = !ec;
+    if (connected_ && tls) {
+      tls_.emplace(socket_, *tls);
+      connected_ = !run([&](auto done) {
+        tls_->async_handshake(asio::ssl::stream_base::client, [done](error_code e) { done(e, 0); });
+      });
+    }
   }
   bool connected() const { return connected_; }
 
   bool send(std::string_view bytes) {
-    return !run([&](auto done) { asio::async_write(socket_, asio::buffer(bytes), done); });
+    return !run([&](auto done) { io([&](auto& s) { asio::async_write(s, asio::buffer(bytes), done); }); });
   }
   bool request(std::string_view method, std::string_view target, std::string_view body = "",
                std::string_view extra_headers = "") {
@@ -94,25 +106,29 @@ class Client {
     parser_.emplace();
     parser_->body_limit(boost::none);
     parser_->skip(head);
-    if (run([&](auto done) { bhttp::async_read(socket_, buffer_, *parser_, done); })) return std::nullopt;
+    if (run([&](auto done) { io([&](auto& s) { bhttp::async_read(s, buffer_, *parser_, done); }); }))
+      return std::nullopt;
     return parser_->release();
   }
   // The head of a response, then body bytes until `predicate(body so far)` holds.
   bool read_head() {
     parser_.emplace();
     parser_->body_limit(boost::none);
-    return !run([&](auto done) { bhttp::async_read_header(socket_, buffer_, *parser_, done); });
+    return !run(
+        [&](auto done) { io([&](auto& s) { bhttp::async_read_header(s, buffer_, *parser_, done); }); });
   }
   const Response& partial() { return parser_->get(); }
   bool read_body_until(const std::function<bool(const std::string&)>& predicate) {
     while (!predicate(parser_->get().body())) {
       if (parser_->is_done()) return false;
-      if (run([&](auto done) { bhttp::async_read_some(socket_, buffer_, *parser_, done); })) return false;
+      if (run([&](auto done) { io([&](auto& s) { bhttp::async_read_some(s, buffer_, *parser_, done); }); }))
+        return false;
     }
     return true;
   }
   std::optional<Response> finish_response() {
-    if (!parser_->is_done() && run([&](auto done) { bhttp::async_read(socket_, buffer_, *parser_, done); })) {
+    if (!parser_->is_done() &&
+        run([&](auto done) { io([&](auto& s) { bhttp::async_read(s, buffer_, *parser_, done); }); })) {
       return std::nullopt;
     }
     return parser_->release();
@@ -124,7 +140,7 @@ class Client {
     buffer_.clear();
     while (std::chrono::steady_clock::now() < end) {
       error_code ec =
-          run([&](auto done) { socket_.async_read_some(asio::buffer(scratch), done); },
+          run([&](auto done) { io([&](auto& s) { s.async_read_some(asio::buffer(scratch), done); }); },
               std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()));
       if (ec == asio::error::timed_out) return false;
       if (ec) return true;
@@ -137,6 +153,15 @@ class Client {
   }
 
  private:
+  template <typename Fn>
+  void io(Fn fn) {
+    if (tls_) {
+      fn(*tls_);
+    } else {
+      fn(socket_);
+    }
+  }
+
   // Runs one async operation for at most `limit`; its error, or timed_out.
   template <typename Start>
   error_code run(Start start, std::chrono::milliseconds limit = 30s) {
@@ -158,6 +183,7 @@ class Client {
 
   asio::io_context ioc_;
   tcp::socket socket_{ioc_};
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   bool connected_ = false;
@@ -741,6 +767,158 @@ TEST(HttpServer, SeveralIoThreads) {
   }
   for (auto& thread : clients) thread.join();
   EXPECT_EQ(ok.load(), 8);
+}
+
+// A self-signed certificate for 127.0.0.1 (and a second, unrelated key) in a fresh directory,
+// made by the openssl tool as an operator would.
+class TlsFiles {
+ public:
+  TlsFiles() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gs_tls_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    ok_ = make("key.pem", "cert.pem") && make("other_key.pem", "other_cert.pem");
+  }
+  ~TlsFiles() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  bool ok() const { return ok_; }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  ServerOptions options() const {
+    ServerOptions options;
+    options.tls_cert_file = path("cert.pem");
+    options.tls_key_file = path("key.pem");
+    return options;
+  }
+  // Trusts exactly our certificate.
+  std::unique_ptr<asio::ssl::context> client_context() const {
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    context->load_verify_file(path("cert.pem"));
+    context->set_verify_mode(asio::ssl::verify_peer);
+    return context;
+  }
+
+ private:
+  bool make(const char* key, const char* cert) {
+    const std::string command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+        "-days 1 -keyout '" +
+        path(key) + "' -out '" + path(cert) + "' >/dev/null 2>&1";
+    return std::system(command.c_str()) == 0;
+  }
+  static inline std::atomic<int> counter_{0};
+  std::filesystem::path dir_;
+  bool ok_ = false;
+};
+
+TEST(HttpServer, TlsKeepAliveAndStream) {
+  TlsFiles files;
+  ASSERT_TRUE(files.ok());
+  Running running(files.options(), [](Request request, std::shared_ptr<ResponseWriter> writer) {
+    if (request.path != "/stream") return echo_handler()(std::move(request), std::move(writer));
+    writer->begin_stream(200, "text/event-stream");
+    for (int i = 0; i < 200; ++i) writer->write("data: " + std::to_string(i) + "\n\n");
+    writer->end();
+  });
+  auto context = files.client_context();
+  Client client(running.port(), context.get());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 3; ++i) {  // one connection throughout: keep-alive over TLS
+    ASSERT_TRUE(client.request("POST", "/echo", std::to_string(i)));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 200);
+    EXPECT_EQ(boost::json::parse(response->body()).at("body").as_string(), std::to_string(i));
+  }
+  ASSERT_TRUE(client.request("GET", "/stream"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_TRUE(response->chunked());
+  std::string expected;
+  for (int i = 0; i < 200; ++i) expected += "data: " + std::to_string(i) + "\n\n";
+  EXPECT_EQ(response->body(), expected);
+  EXPECT_EQ(running.server->open_connections(), 1u);
+  ASSERT_TRUE(client.request("GET", "/x", "", "Connection: close\r\n"));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, TlsDisconnectMidStreamIsSeen) {
+  TlsFiles files;
+  ASSERT_TRUE(files.ok());
+  std::atomic<bool> disconnected{false};
+  std::shared_ptr<ResponseWriter> held;
+  std::mutex mutex;
+  Running running(files.options(), [&](Request, std::shared_ptr<ResponseWriter> writer) {
+    writer->begin_stream(200, "text/event-stream");
+    writer->write("data: first\n\n");
+    writer->on_disconnect([&] { disconnected = true; });
+    std::lock_guard lock(mutex);
+    held = writer;
+  });
+  auto context = files.client_context();
+  {
+    Client client(running.port(), context.get());
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.request("GET", "/s"));
+    ASSERT_TRUE(client.read_head());
+    ASSERT_TRUE(client.read_body_until(
+        [](const std::string& body) { return body.find("first") != std::string::npos; }));
+  }
+  EXPECT_TRUE(wait_until([&] { return disconnected.load(); }));
+  std::lock_guard lock(mutex);
+  EXPECT_TRUE(held->client_gone());
+  EXPECT_FALSE(held->write("data: late\n\n"));
+}
+
+TEST(HttpServer, TlsPortClosesPlainAndSilentClients) {
+  TlsFiles files;
+  ASSERT_TRUE(files.ok());
+  ServerOptions options = files.options();
+  options.header_timeout = 200ms;
+  Running running(options, echo_handler());
+  Client plain(running.port());
+  ASSERT_TRUE(plain.connected());
+  ASSERT_TRUE(plain.request("GET", "/"));
+  EXPECT_TRUE(plain.closed_by_peer());  // not a TLS ClientHello: closed at once
+  Client silent(running.port());
+  ASSERT_TRUE(silent.connected());
+  EXPECT_TRUE(silent.closed_by_peer());  // no handshake within header_timeout
+  auto context = files.client_context();
+  Client client(running.port(), context.get());  // the server is unharmed
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.request("GET", "/after"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_TRUE(wait_until([&] { return running.server->open_connections() == 1; }));
+}
+
+TEST(HttpServer, TlsBadCertificateOrKeyFailsCreate) {
+  TlsFiles files;
+  ASSERT_TRUE(files.ok());
+  auto fails_with = [](const ServerOptions& options, const std::string& text) {
+    auto created = Server::create(options, echo_handler());
+    ASSERT_FALSE(created.ok());
+    EXPECT_NE(created.error().find(text), std::string::npos) << created.error();
+    EXPECT_EQ(created.error().find('\n'), std::string::npos) << created.error();
+  };
+  ServerOptions options = files.options();
+  options.tls_cert_file = files.path("missing.pem");
+  fails_with(options, "missing.pem");
+  options = files.options();
+  options.tls_key_file = files.path("missing_key.pem");
+  fails_with(options, "missing_key.pem");
+  options = files.options();
+  options.tls_key_file = files.path("other_key.pem");
+  fails_with(options, "does not match");
+  options = files.options();
+  options.tls_key_file.clear();
+  fails_with(options, "both");
+  options = files.options();
+  options.tls_cert_file = files.path("key.pem");  // a key where the certificate should be
+  fails_with(options, "key.pem");
 }
 
 }  // namespace

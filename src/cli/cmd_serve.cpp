@@ -63,6 +63,13 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--port", o.port, "Port (0: any free port)")->capture_default_str();
   cmd->add_option("--api-key", o.api_key, "Require 'Authorization: Bearer KEY' (also GENSTACK_API_KEY)");
   cmd->add_flag("--insecure-public", o.insecure_public, "Allow a non-loopback --host without an API key");
+  auto* tls_cert =
+      cmd->add_option("--tls-cert", o.tls_cert_file, "Serve HTTPS with this PEM certificate (chain)")
+          ->check(CLI::ExistingFile);
+  auto* tls_key = cmd->add_option("--tls-key", o.tls_key_file, "The PEM private key for --tls-cert")
+                      ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   cmd->add_option("-c,--ctx", args->ctx, "Context per sequence (0: the model's, capped at 4096)")
       ->capture_default_str();
   cmd->add_option("--parallel,--np", s.max_parallel, "Sequences decoded together")->capture_default_str();

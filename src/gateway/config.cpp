@@ -240,6 +240,21 @@ Status parse_redis(const YAML::Node& r, RedisConfig& redis) {
   return Status::Ok();
 }
 
+// Checked here so a typo shows up as a config error naming the key, not at the first handshake;
+// the server later says whether the files hold a matching PEM certificate and key.
+Status parse_tls(const YAML::Node& t, TlsConfig& tls) {
+  if (!t) return Status::Ok();
+  GS_RETURN_IF_ERROR(check_keys(t, "tls", {"cert", "key"}));
+  GS_RETURN_IF_ERROR(read_scalar(t, "tls", "cert", tls.cert));
+  GS_RETURN_IF_ERROR(read_scalar(t, "tls", "key", tls.key));
+  if (tls.cert.empty()) return Error("tls.cert: missing (tls needs both cert and key)");
+  if (tls.key.empty()) return Error("tls.key: missing (tls needs both cert and key)");
+  for (const auto& [name, path] : {std::pair{"tls.cert", &tls.cert}, std::pair{"tls.key", &tls.key}}) {
+    if (!std::ifstream(*path)) return Error("{}: cannot read '{}'", name, *path);
+  }
+  return Status::Ok();
+}
+
 Status parse_sections(const YAML::Node& root, Config& config) {
   if (const YAML::Node keys = root["keys"]) {
     GS_RETURN_IF_ERROR(check_keys(keys, "keys", {"db"}));
@@ -265,6 +280,7 @@ Status parse_sections(const YAML::Node& root, Config& config) {
   GS_RETURN_IF_ERROR(parse_limits(root["limits"], config.limits));
   GS_RETURN_IF_ERROR(parse_cache(root["cache"], config.cache));
   GS_RETURN_IF_ERROR(parse_redis(root["redis"], config.redis));
+  GS_RETURN_IF_ERROR(parse_tls(root["tls"], config.tls));
   GS_RETURN_IF_ERROR(read_scalar(root, "", "io_threads", config.io_threads));
   if (config.io_threads < 1 || config.io_threads > 64) return Error("io_threads: must be 1 to 64");
   return Status::Ok();
@@ -273,7 +289,7 @@ Status parse_sections(const YAML::Node& root, Config& config) {
 Status parse_root(const YAML::Node& root, Config& config) {
   GS_RETURN_IF_ERROR(check_keys(root, "gateway config",
                                 {"listen", "upstreams", "routes", "tiers", "keys", "health", "ejection",
-                                 "limits", "cache", "redis", "io_threads"}));
+                                 "limits", "cache", "redis", "io_threads", "tls"}));
   return parse_gateway_keys(root, config, false);
 }
 

@@ -84,6 +84,13 @@ struct RedisConfig {
   std::string port;  // from url ("6379" when absent)
 };
 
+// The listener's TLS certificate (chain, leaf first) and private key, PEM; both empty: plain
+// HTTP.
+struct TlsConfig {
+  std::string cert;
+  std::string key;
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
@@ -97,6 +104,7 @@ struct Config {
   LimitsConfig limits;
   CacheConfig cache;
   RedisConfig redis;
+  TlsConfig tls;
   int io_threads = 2;
 
   const UpstreamConfig* upstream(std::string_view name) const;

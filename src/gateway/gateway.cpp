@@ -488,12 +488,15 @@ Status run_gateway(const Config& config, const GatewayHooks& hooks) {
   options.port = config.listen_port;
   options.max_body_bytes = config.limits.max_body_bytes;
   options.io_threads = config.io_threads;
+  options.tls_cert_file = config.tls.cert;
+  options.tls_key_file = config.tls.key;
   GS_ASSIGN_OR_RETURN(
       auto server,
       http::Server::create(options, [&gateway](http::Request r, std::shared_ptr<http::ResponseWriter> w) {
         gateway.handle(std::move(r), std::move(w));
       }));
-  std::printf("genstack: gateway listening on http://%s:%u\n", config.listen_host.c_str(), server->port());
+  std::printf("genstack: gateway listening on %s://%s:%u\n", config.tls.cert.empty() ? "http" : "https",
+              config.listen_host.c_str(), server->port());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};

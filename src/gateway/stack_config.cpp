@@ -79,7 +79,7 @@ Result<StackConfig> parse_stack(const std::string& yaml_text) {
     if (!root.IsMap()) return Error("stack: expected a YAML mapping at the top level");
     GS_RETURN_IF_ERROR(check_keys(root, "stack",
                                   {"listen", "upstreams", "routes", "tiers", "keys", "health", "ejection",
-                                   "limits", "cache", "redis", "io_threads", "models"}));
+                                   "limits", "cache", "redis", "io_threads", "tls", "models"}));
     GS_RETURN_IF_ERROR(parse_gateway_keys(root, stack.gateway, true));
     GS_RETURN_IF_ERROR(parse_models(root["models"], stack));
   } catch (const YAML::Exception& e) {

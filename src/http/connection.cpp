@@ -183,7 +183,9 @@ Connection::Connection(Server::Impl& server, tcp::socket socket)
       socket_(std::move(socket)),
       read_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),
-      parser_(server.options.max_header_bytes, server.options.max_body_bytes) {}
+      parser_(server.options.max_header_bytes, server.options.max_body_bytes) {
+  if (server.tls) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server.tls);
+}
 
 void Connection::start() {
   asio::post(executor(), [self = shared_from_this()] { self->on_start(); });
@@ -200,7 +202,22 @@ void Connection::on_start() {
   }
   const tcp::endpoint remote = socket_.remote_endpoint(ec);
   if (!ec) remote_ = format_endpoint(remote);
-  process_input();
+  if (!tls_) {
+    process_input();
+    return;
+  }
+  // The handshake counts as the start of the first request: a client that never finishes it
+  // (or speaks plain HTTP) is closed within header_timeout, or at once on a handshake error.
+  arm_read_timer(server_.options.header_timeout);
+  tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](error_code hs_ec) {
+    if (self->state_ == State::kClosed) return;
+    if (hs_ec) {
+      self->close();
+      return;
+    }
+    self->cancel_read_timer();
+    self->process_input();
+  });
 }
 
 void Connection::process_input() {
@@ -242,6 +259,13 @@ void Connection::wait_readable() {
   if (read_waiting_ || state_ == State::kClosed) return;
   if (state_ == State::kResponding && in_.size() >= kPipelineCap) return;  // finish_response resumes
   read_waiting_ = true;
+  if (tls_) {
+    // TLS records buffer decrypted bytes inside OpenSSL, so socket readiness says nothing: read.
+    if (!tls_in_) tls_in_ = std::make_unique<char[]>(kReadChunk);
+    tls_->async_read_some(asio::buffer(tls_in_.get(), kReadChunk),
+                          [self = shared_from_this()](error_code ec, size_t n) { self->on_tls_read(ec, n); });
+    return;
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
@@ -261,6 +285,21 @@ void Connection::on_readable(error_code ec) {
       break;
     }
   }
+  after_read(ec);
+}
+
+void Connection::on_tls_read(error_code ec, size_t n) {
+  read_waiting_ = false;
+  if (state_ == State::kClosed) return;
+  if (n > 0) {
+    char* room = in_.prepare(n);
+    std::copy_n(tls_in_.get(), n, room);
+    in_.commit(n, n);
+  }
+  after_read(ec);
+}
+
+void Connection::after_read(error_code ec) {
   if (state_ == State::kLingering || discard_input_) in_.clear();
   if (ec) {
     // EOF or reset: between requests that is just the end; while a response is pending the
@@ -378,13 +417,10 @@ void Connection::flush() {
   }
   writing_ = true;
   sending_.clear();
-  std::vector<asio::const_buffer> buffers;
   while (!out_.empty() && sending_.size() < kMaxGather) {
     sending_.push_back(std::move(out_.front()));
     out_.pop_front();
   }
-  buffers.reserve(sending_.size());
-  for (const Out& out : sending_) buffers.emplace_back(out.bytes.data(), out.bytes.size());
 
   const uint64_t generation = ++write_timer_gen_;
   write_timer_.expires_after(server_.options.idle_timeout);
@@ -392,8 +428,17 @@ void Connection::flush() {
     // A client that reads nothing for this long is not coming back.
     if (!ec && generation == self->write_timer_gen_) self->close();
   });
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](error_code ec, size_t) { self->on_written(ec); });
+  auto done = [self = shared_from_this()](error_code ec, size_t) { self->on_written(ec); };
+  if (tls_) {
+    tls_out_.clear();
+    for (const Out& out : sending_) tls_out_ += out.bytes;
+    asio::async_write(*tls_, asio::buffer(tls_out_), std::move(done));
+  } else {
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(sending_.size());
+    for (const Out& out : sending_) buffers.emplace_back(out.bytes.data(), out.bytes.size());
+    asio::async_write(socket_, buffers, std::move(done));
+  }
 }
 
 void Connection::on_written(error_code ec) {
@@ -409,6 +454,8 @@ void Connection::on_written(error_code ec) {
     for (const Out& out : sending_) exchange_->queued -= out.counted;
   }
   sending_.clear();
+  // As with in_: an idle keep-alive connection should not keep a large response's buffer.
+  if (tls_out_.capacity() > 4 * kReadChunk) std::string().swap(tls_out_);
   flush();
 }
 
@@ -435,6 +482,8 @@ void Connection::finish_response() {
 void Connection::linger_close() {
   // Closing with unread request bytes would reset the connection, and the client could lose
   // the response; so stop sending, then drain until the client closes or close_linger passes.
+  // Over TLS the FIN comes without a close_notify: sending one needs SSL_shutdown, whose
+  // wait for the peer's reply would race the draining read; the response is framed anyway.
   state_ = State::kLingering;
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);

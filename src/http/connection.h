@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ssl/stream.hpp>
+
 #include "http/request_parser.h"
 #include "http/server_internal.h"
 
@@ -81,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process_input();
   void wait_readable();
   void on_readable(boost::system::error_code ec);
+  void on_tls_read(boost::system::error_code ec, size_t n);
+  void after_read(boost::system::error_code ec);
   void dispatch(RequestParser::Outcome outcome);
   void respond_error(int status, const std::string& message);
   void queue(std::string bytes, size_t counted);
@@ -94,6 +98,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server::Impl& server_;
   tcp::socket socket_;
+  // Only for a TLS listener; plain connections keep the readiness-based path below unchanged.
+  // Decrypted bytes land in tls_in_ (not in in_, which may be reallocated while a read is
+  // pending) and are appended to in_ when the read completes.
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::unique_ptr<char[]> tls_in_;
+  std::string tls_out_;             // the gathered buffers as one TLS write (one record, not one per piece)
   asio::steady_timer read_timer_;   // idle, whole-request and linger deadlines
   asio::steady_timer write_timer_;  // one write's progress
   uint64_t read_timer_gen_ = 0;     // a wait whose generation is stale was re-armed or cancelled

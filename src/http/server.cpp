@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <thread>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -39,6 +43,33 @@ bool is_resource_error(const error_code& ec) {
          ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
 }
 
+// TLS 1.2 and later; no compression (CRIME); our cipher order rather than the client's; no
+// renegotiation (a client could make the server redo expensive handshakes on one connection).
+Result<asio::ssl::context> make_tls_context(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty())
+    return Status::Error("http server: TLS needs both a certificate file and a key file");
+  asio::ssl::context context(asio::ssl::context::tls_server);
+  SSL_CTX* ctx = context.native_handle();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  // OpenSSL otherwise keeps ~34 KiB of record buffers per connection, idle ones included.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  error_code ec;
+  context.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) return Error("cannot load the TLS certificate {}: {}", options.tls_cert_file, ec.message());
+  context.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  // OpenSSL checks the pair while loading the key; say so in words rather than its reason text.
+  const bool mismatch = ec && ec.category() == asio::error::get_ssl_category() &&
+                        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+  if (mismatch || (!ec && SSL_CTX_check_private_key(ctx) != 1)) {
+    ERR_clear_error();
+    return Error("the TLS key {} does not match the certificate {}", options.tls_key_file,
+                 options.tls_cert_file);
+  }
+  if (ec) return Error("cannot load the TLS key {}: {}", options.tls_key_file, ec.message());
+  return context;
+}
+
 }  // namespace
 
 Server::Impl::Impl(const ServerOptions& options_in, Handler handler_in)
@@ -67,6 +98,11 @@ Result<std::unique_ptr<Server>> Server::create_or_throw(const ServerOptions& opt
   raise_fd_limit(options.max_connections);
 
   auto impl = std::make_unique<Impl>(options, std::move(handler));
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    auto context = make_tls_context(options);
+    if (!context.ok()) return context.status();
+    impl->tls.emplace(std::move(*context));
+  }
   const std::string where = fmt::format("{}:{}", options.host, options.port);
   error_code ec;
   tcp::endpoint endpoint;
@@ -217,6 +253,11 @@ void Server::Impl::on_accept(error_code ec, tcp::socket socket) {
 void Server::Impl::reject(tcp::socket socket) {
   // Best effort: the client may see a reset instead if it had sent its request already.
   static const std::string response = error_response(503, "the server has too many connections");
+  if (tls) {  // plain bytes mean nothing to a TLS client, and a handshake costs what we lack
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   auto held = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*held, asio::buffer(response), [held](error_code, size_t) {
     error_code ignored;

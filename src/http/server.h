@@ -108,12 +108,18 @@ struct ServerOptions {
   // soft RLIMIT_NOFILE towards its hard limit when it is below max_connections + 128.
   size_t max_connections = 10000;
   int io_threads = 1;
+  // PEM files; both or neither. When set, every connection speaks TLS (1.2 or later) and serves
+  // the same HTTP over it; a plain-HTTP client is closed at the failed handshake. The certificate
+  // file may hold the chain (leaf first).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
  public:
   // Binds and listens (serving starts with run()). Fails with a one-line message naming the
-  // address when the port is taken, the host does not resolve or options are invalid.
+  // address when the port is taken, the host does not resolve or options are invalid, or naming
+  // the file when the TLS certificate or key cannot be loaded or do not match.
   static Result<std::unique_ptr<Server>> create(const ServerOptions& options, Handler handler);
 
   ~Server();  // stop(0), waits for run() to return

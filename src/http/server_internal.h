@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -47,6 +48,7 @@ struct Server::Impl {
 
   ServerOptions options;
   Handler handler;
+  std::optional<asio::ssl::context> tls;  // set when options name a certificate and key
   // Declared first: destroyed last, after everything holding its sockets and timers.
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> strand;  // acceptor and stop logic

@@ -40,13 +40,16 @@ Status serve(const ServeOptions& options) {
   http_options.port = options.port;
   http_options.max_body_bytes = options.max_body_bytes;
   http_options.io_threads = 2;
+  http_options.tls_cert_file = options.tls_cert_file;
+  http_options.tls_key_file = options.tls_key_file;
   GS_ASSIGN_OR_RETURN(
       auto http_server,
       http::Server::create(http_options,
                            [&api](http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
                              api.handle(std::move(request), std::move(writer));
                            }));
-  std::printf("genstack: listening on http://%s:%u\n", options.host.c_str(), http_server->port());
+  std::printf("genstack: listening on %s://%s:%u\n", options.tls_cert_file.empty() ? "http" : "https",
+              options.host.c_str(), http_server->port());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};

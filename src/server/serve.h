@@ -22,7 +22,9 @@ struct ServeOptions {
   int threads = 0;
   size_t max_body_bytes = 8u << 20;
   std::chrono::milliseconds shutdown_grace{10000};
-  bool preload = true;  // load the first model before listening
+  bool preload = true;        // load the first model before listening
+  std::string tls_cert_file;  // PEM; with tls_key_file: serve HTTPS only
+  std::string tls_key_file;
 };
 
 Status serve(const ServeOptions& options);

@@ -46,7 +46,8 @@ export function createKey(db, tier, name = 'test') {
  * Starts `genstack gateway --config FILE` (listen port 0) and resolves once /health answers.
  * Options for other commands that run the gateway (`genstack up`): `argv` (default
  * ['gateway', '--config', FILE]), `what` (its name in errors), `waitHealth` (default true),
- * `stopGraceMs` (SIGTERM to SIGKILL, default 10 s), `onStderr(chunk)`.
+ * `stopGraceMs` (SIGTERM to SIGKILL, default 10 s), `onStderr(chunk)`. An https gateway needs
+ * `waitHealth: false` (fetch here does not trust a test CA).
  */
 export async function startGateway(configFile, {
   argv = ['gateway', '--config', configFile], what = 'gateway', waitHealth = true, stopGraceMs = 10_000, onStderr,
@@ -65,7 +66,7 @@ export async function startGateway(configFile, {
     proc.stdout.setEncoding('utf8');
     proc.stdout.on('data', (d) => {
       buf += d;
-      const m = /gateway listening on (http:\/\/[^\s]+)/.exec(buf);
+      const m = /gateway listening on (https?:\/\/[^\s]+)/.exec(buf);
       if (m) resolve(m[1]);
     });
     exited.then((e) => reject(new Error(`${what} exited (${e.code}/${e.signal}) before listening: ${stderr}`)));
