@@ -9,18 +9,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BINARY } from './harness.mjs';
-import { createKey, fakeCompletion, makeWorkDir, startFakeUpstream, startGateway, writeConfig } from './gateway_harness.mjs';
+import {
+  createKey, fakeCompletion, makeWorkDir, selfSignedCert, startFakeUpstream, startGateway, writeConfig,
+} from './gateway_harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
+// The certificate and key files (the harness's self-signed pair for 127.0.0.1).
 function makeCert(dir, name) {
-  const key = path.join(dir, `${name}_key.pem`);
-  const cert = path.join(dir, `${name}_cert.pem`);
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-  return { key, cert };
+  const made = selfSignedCert(dir, name);
+  return { key: made.keyFile, cert: made.certFile };
 }
 
 // Runs `script` (an async function body with `OpenAI` in scope) in a child node trusting `ca`;
