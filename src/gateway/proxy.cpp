@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +74,7 @@ http::Headers Gateway::upstream_headers(size_t upstream) const {
 
 void Gateway::start_proxy(ProxyRequest job, RequestTrace trace) {
   auto executor = job.writer->io_executor();
+  if (!executor) return finish(trace, 499);  // the client is gone already
   asio::co_spawn(std::move(executor), proxy(std::move(job), std::move(trace)), asio::detached);
 }
 
@@ -146,7 +148,7 @@ asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, 
     attempt.last_error = u.name + ": " + target.tls_error;
     co_return false;
   }
-  UpstreamCall call(job.writer->io_executor(), target.address, *target.pool, timeouts);
+  UpstreamCall call(co_await asio::this_coro::executor, target.address, *target.pool, timeouts);
   attempt.slot->set(&call);
   struct Unset {
     CancelSlot& slot;

@@ -37,11 +37,8 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 class WriterImpl final : public ResponseWriter {
  public:
   WriterImpl(std::shared_ptr<Exchange> exchange, std::weak_ptr<Connection> connection,
-             std::shared_ptr<Lifeline> lifeline, asio::any_io_executor executor)
-      : exchange_(std::move(exchange)),
-        connection_(std::move(connection)),
-        lifeline_(std::move(lifeline)),
-        executor_(std::move(executor)) {}
+             std::shared_ptr<Lifeline> lifeline)
+      : exchange_(std::move(exchange)), connection_(std::move(connection)), lifeline_(std::move(lifeline)) {}
 
   ~WriterImpl() override {
     std::lock_guard lock(exchange_->mutex);
@@ -104,7 +101,15 @@ class WriterImpl final : public ResponseWriter {
 
   bool client_gone() const override { return exchange_->gone || exchange_->dropped; }
 
-  asio::any_io_executor io_executor() const override { return executor_; }
+  // Looked up each time rather than kept: a writer may outlive the Server, and a strand
+  // copy destroyed after its io_context would touch the freed strand service.
+  asio::any_io_executor io_executor() const override {
+    std::shared_lock lock(lifeline_->mutex);
+    if (!lifeline_->alive) return {};
+    std::shared_ptr<Connection> connection = connection_.lock();
+    if (!connection) return {};
+    return connection->executor();
+  }
 
   void on_disconnect(std::function<void()> callback) override {
     {
@@ -148,7 +153,6 @@ class WriterImpl final : public ResponseWriter {
   std::shared_ptr<Exchange> exchange_;
   std::weak_ptr<Connection> connection_;
   std::shared_ptr<Lifeline> lifeline_;
-  asio::any_io_executor executor_;
 };
 
 }  // namespace
@@ -325,7 +329,7 @@ void Connection::dispatch(RequestParser::Outcome outcome) {
   response_done_ = false;
   exchange_ = std::make_shared<Exchange>();
   std::shared_ptr<ResponseWriter> writer =
-      std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline, executor());
+      std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline);
   outcome.request.remote_address = remote_;
   wait_readable();
   try {

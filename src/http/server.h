@@ -78,7 +78,8 @@ class ResponseWriter {
   virtual void on_disconnect(std::function<void()> callback) = 0;
   // The connection's io executor (a strand): asynchronous work started on it (a proxied upstream
   // exchange) runs on the io threads without a hand-off to another thread, and its handlers
-  // never run concurrently with this connection's on_disconnect callback.
+  // never run concurrently with this connection's on_disconnect callback. Empty (no target)
+  // once the connection or the server is gone. Copies must not outlive the Server.
   virtual boost::asio::any_io_executor io_executor() const = 0;
   virtual ~ResponseWriter() = default;
 
