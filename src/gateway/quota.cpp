@@ -1,4 +1,5 @@
 #include "gateway/quota.h"
+#include "gateway/usage.h"
 
 #include <cstdio>
 #include <ctime>
@@ -8,16 +9,12 @@
 namespace gs::gateway {
 
 std::string utc_month(int64_t unix_time) {
-  const std::time_t t = unix_time;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = utc_calendar(unix_time);
   return fmt::format("{:04}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1);
 }
 
 int64_t next_month_start(int64_t unix_time) {
-  const std::time_t t = unix_time;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = utc_calendar(unix_time);
   std::tm next{};
   next.tm_year = tm.tm_mon == 11 ? tm.tm_year + 1 : tm.tm_year;
   next.tm_mon = (tm.tm_mon + 1) % 12;
@@ -26,9 +23,7 @@ int64_t next_month_start(int64_t unix_time) {
 }
 
 std::string utc_timestamp(int64_t unix_time) {
-  const std::time_t t = unix_time;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = utc_calendar(unix_time);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;

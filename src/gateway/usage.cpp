@@ -20,10 +20,15 @@ constexpr const char* kSchema =
 
 }  // namespace
 
-std::string utc_day(int64_t unix_time) {
+std::tm utc_calendar(int64_t unix_time) {
   const std::time_t t = unix_time;
   std::tm tm{};
   gmtime_r(&t, &tm);
+  return tm;
+}
+
+std::string utc_day(int64_t unix_time) {
+  const std::tm tm = utc_calendar(unix_time);
   char day[16];
   std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
   return day;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,8 @@ struct UsageRow {
   bool operator==(const UsageRow&) const = default;
 };
 
+// The UTC calendar fields of a Unix time (days, months and quota resets are UTC).
+std::tm utc_calendar(int64_t unix_time);
 // "YYYY-MM-DD" of a Unix time, in UTC.
 std::string utc_day(int64_t unix_time);
 // Sums records into one row per (day, key, model, upstream), in that order.
