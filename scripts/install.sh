@@ -14,6 +14,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libsqlite3-dev libpq-dev
   skopeo  # the model store's interop tests
   wrk     # the gateway's overhead bench (bench/gateway)
+  openssl # self-signed certificates in the TLS tests
 )
 missing=()
 for p in "${packages[@]}"; do
