@@ -4,8 +4,12 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <thread>
 
+#include "gateway/file_watch.h"
 #include "gateway/key_store.h"
 #include "gateway/stream_relay.h"
 #include "gateway_daemons.h"
@@ -71,6 +75,51 @@ TEST(GatewayKeys, CreateFindListRevoke) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_TRUE((*list)[0].revoked);
   EXPECT_EQ((*list)[0].prefix, created->secret.substr(0, 12));
+}
+
+TEST(GatewayKeys, ARevokeAfterAQuietSpellCountsAtTheNextLookup) {
+  // The store answers from memory until the file changes; a revoke by another handle long
+  // after the last change (no recheck window open) must still count at once.
+  const std::string path = temp_db();
+  auto store = SqliteKeyStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error();
+  auto created = (*store)->create("free", "bob");
+  ASSERT_TRUE(created.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto found = (*store)->find(created->secret);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  }
+  auto other = SqliteKeyStore::open(path);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->revoke(created->record.id).ok());
+  auto found = (*store)->find(created->secret);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+}
+
+TEST(GatewayFileWatch, SeesWritesToTheFileAndItsSiblingsOnly) {
+  const std::string path = temp_db();
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  auto write = [](const std::string& file) {
+    std::FILE* f = std::fopen(file.c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    std::fputs("x", f);
+    std::fclose(f);
+  };
+  write(path);
+  auto watch = FileChangeWatch::open(path);
+  ASSERT_NE(watch, nullptr);
+  EXPECT_FALSE(watch->changed());
+  write(path);
+  EXPECT_TRUE(watch->changed());
+  EXPECT_FALSE(watch->changed());
+  write(path + "-wal");
+  EXPECT_TRUE(watch->changed());
+  write(std::filesystem::path(path).parent_path() / "unrelated.txt");
+  EXPECT_FALSE(watch->changed());
+  std::filesystem::remove(path + "-wal");
+  EXPECT_TRUE(watch->changed());
 }
 
 TEST(GatewayKeys, LocationsStartingWithAPostgresSchemeAreUris) {
@@ -226,6 +275,30 @@ TEST(GatewayStream, SplitsEventsAcrossPiecesAndReadsUsage) {
   EXPECT_EQ(stream_error_event(StreamFormat::kSse, "x").substr(0, 16), "data: {\"error\":{");
   EXPECT_TRUE(stream_error_event(StreamFormat::kSse, "x").ends_with("data: [DONE]\n\n"));
   EXPECT_TRUE(stream_error_event(StreamFormat::kNdjson, "x").ends_with("}\n"));
+}
+
+TEST(GatewayStream, ReadsTheUsageOfAWholeAnswer) {
+  auto read = [](std::string_view body) {
+    Usage usage;
+    scan_answer_usage(body, usage);
+    return std::make_pair(usage.seen, usage.prompt_tokens * 1000 + usage.completion_tokens);
+  };
+  EXPECT_EQ(
+      read(R"({"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":5}})"),
+      std::make_pair(true, int64_t{3005}));
+  EXPECT_EQ(read("{\"usage\" : {\"prompt_tokens\":1,\"completion_tokens\":2} }\n"),
+            std::make_pair(true, int64_t{1002}));
+  // A "usage" that is not the answer's own: inside a string, or in a nested object.
+  EXPECT_EQ(read(R"({"choices":[{"message":{"content":"\"usage\":{\"prompt_tokens\":9}}"}}]})"),
+            std::make_pair(false, int64_t{0}));
+  EXPECT_EQ(read(R"({"usage":{"prompt_tokens":1,"completion_tokens":1},"x":{"usage":{"prompt_tokens":7}}})"),
+            std::make_pair(true, int64_t{1001}));
+  // Ollama's counts, and usage that is not last, go through the whole parse.
+  EXPECT_EQ(read(R"({"message":{"content":"hi"},"prompt_eval_count":4,"eval_count":6,"done":true})"),
+            std::make_pair(true, int64_t{4006}));
+  EXPECT_EQ(read(R"({"usage":{"prompt_tokens":2,"completion_tokens":3},"id":"x"})"),
+            std::make_pair(true, int64_t{2003}));
+  EXPECT_EQ(read("not json"), std::make_pair(false, int64_t{0}));
 }
 
 TEST(GatewayStream, NamesMalformedEvents) {

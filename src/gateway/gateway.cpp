@@ -75,13 +75,25 @@ GatewayMetrics::GatewayMetrics(obs::Registry& r)
                              "Cacheable (deterministic) requests the cache did not hold.")) {}
 
 obs::Histogram& GatewayMetrics::latency(const std::string& route) {
-  return registry.histogram("genstack_gateway_request_duration_seconds", "Time from request to last byte.",
+  std::lock_guard lock(series_mutex_);
+  obs::Histogram*& series = latency_series_[route];
+  if (!series) {
+    series =
+        &registry.histogram("genstack_gateway_request_duration_seconds", "Time from request to last byte.",
                             obs::latency_buckets(), {{"route", route}});
+  }
+  return *series;
 }
 
 obs::Counter& GatewayMetrics::requests(const std::string& route, int status) {
-  return registry.counter("genstack_gateway_requests_total", "Requests answered, by route and status.",
-                          {{"route", route}, {"status", std::to_string(status)}});
+  const std::string status_text = std::to_string(status);
+  std::lock_guard lock(series_mutex_);
+  obs::Counter*& series = request_series_[status_text + " " + route];
+  if (!series) {
+    series = &registry.counter("genstack_gateway_requests_total", "Requests answered, by route and status.",
+                               {{"route", route}, {"status", status_text}});
+  }
+  return *series;
 }
 
 obs::Counter& GatewayMetrics::ejections(const std::string& upstream) {
@@ -218,7 +230,9 @@ void Gateway::finish(RequestTrace& trace, int status) {
 }
 
 void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter> writer) {
-  auto refuse_overloaded = [this](http::ResponseWriter& w) { refuse_overloaded_with(metrics_.overloaded, w); };
+  auto refuse_overloaded = [this](http::ResponseWriter& w) {
+    refuse_overloaded_with(metrics_.overloaded, w);
+  };
   if (request.method == "GET" && request.path == "/health") {
     writer->send(200, "application/json", R"({"status":"ok"})");
   } else if (request.method == "GET" && request.path == "/metrics") {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/balancer.h"
@@ -45,6 +46,13 @@ struct GatewayMetrics {
   obs::Histogram& latency(const std::string& route);
   obs::Counter& requests(const std::string& route, int status);
   obs::Counter& ejections(const std::string& upstream);
+
+ private:
+  // Series by route (and status) found once: the registry's lookup checks and
+  // renders the labels, which is more work than the rest of a cached answer.
+  std::mutex series_mutex_;
+  std::unordered_map<std::string, obs::Histogram*> latency_series_;
+  std::unordered_map<std::string, obs::Counter*> request_series_;  // "status route"
 };
 
 // One request on its way to an upstream.

@@ -1,5 +1,6 @@
 #include "gateway/key_store.h"
 
+#include "gateway/file_watch.h"
 #include "gateway/sqlite_statement.h"
 
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 namespace gs::gateway {
 namespace {
@@ -37,11 +39,19 @@ KeyRecord read_record(const Statement& s) {
 }  // namespace
 
 std::string sha256_hex(std::string_view text) {
-  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up on every digest.
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up on every digest. One
+  // context per thread, reused: a fresh one per digest costs more than hashing a key.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(),
+                                                                                EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, sha256 ? sha256 : EVP_sha256(), nullptr);
+  const EVP_MD* md = sha256 ? sha256 : EVP_sha256();
+  if (!context || EVP_DigestInit_ex2(context.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
+    EVP_Digest(text.data(), text.size(), digest, &length, md, nullptr);
+  }
   return to_hex(digest, length);
 }
 
@@ -126,6 +136,7 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::open(const std::string& 
   GS_ASSIGN_OR_RETURN(sqlite3 * db, open_database(path));
   std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db));
   GS_RETURN_IF_ERROR(exec_sql(db, kSchema).with_context(path));
+  store->watch_ = FileChangeWatch::open(path);
   return store;
 }
 
@@ -179,12 +190,20 @@ Status SqliteKeyStore::revoke(int64_t id) {
 }
 
 Status SqliteKeyStore::refresh_cache() {
+  if (watch_ && data_version_ != -1) {
+    const auto now = std::chrono::steady_clock::now();
+    if (watch_->changed()) {
+      recheck_until_ = now + std::chrono::milliseconds(100);
+    } else if (now >= recheck_until_) {
+      return Status::Ok();
+    }
+  }
   if (!version_query_) version_query_ = std::make_unique<Statement>(db_, "PRAGMA data_version");
   GS_RETURN_IF_ERROR(version_query_->prepared());
   version_query_->reset();
   GS_ASSIGN_OR_RETURN(int rc, version_query_->step());
   const int64_t version = rc == SQLITE_ROW ? version_query_->integer(0) : -1;
-  if (version != data_version_ || cache_.size() >= kMaxCached) cache_.clear();
+  if (version != data_version_) cache_.clear();
   data_version_ = version;
   return Status::Ok();
 }
@@ -202,6 +221,7 @@ Result<std::optional<KeyRecord>> SqliteKeyStore::find(std::string_view secret) {
   GS_ASSIGN_OR_RETURN(int rc, s.step());
   std::optional<KeyRecord> found;
   if (rc == SQLITE_ROW) found = read_record(s);
+  if (cache_.size() >= kMaxCached) cache_.clear();  // unknown keys are cached too: bounded
   cache_.emplace(std::move(hash), found);
   return found;
 }

@@ -5,6 +5,7 @@
 // from several processes (`genstack keys revoke` while the gateway runs).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@ struct sqlite3;
 namespace gs::gateway {
 
 class Statement;
+class FileChangeWatch;
 
 struct KeyRecord {
   int64_t id = 0;
@@ -76,8 +78,9 @@ class SqliteKeyStore : public KeyStore {
   Result<CreatedKey> create(const std::string& tier, const std::string& name) override;
   Result<std::vector<KeyRecord>> list() override;
   Status revoke(int64_t id) override;
-  // Answers from memory while the database is unchanged (SQLite's
-  // data_version), so a revoke by any process counts at the next call.
+  // Answers from memory while the database is unchanged (inotify says no
+  // file of it was written, or else SQLite's data_version), so a revoke by
+  // any process counts at the next call.
   Result<std::optional<KeyRecord>> find(std::string_view secret) override;
 
  private:
@@ -88,7 +91,13 @@ class SqliteKeyStore : public KeyStore {
   // Lookups by SHA-256 (unknown keys too), valid while data_version_ holds.
   std::unordered_map<std::string, std::optional<KeyRecord>> cache_;
   int64_t data_version_ = -1;
-  std::unique_ptr<Statement> version_query_;  // kept prepared: it runs on every request
+  std::unique_ptr<Statement> version_query_;  // kept prepared
+  std::unique_ptr<FileChangeWatch> watch_;    // null: ask data_version on every call
+  // After a write event, data_version is asked for a while (100 ms): the
+  // event comes with the write of a transaction, before SQLite marks it
+  // committed (after an fsync). A commit slower than that is seen at the next
+  // write to the file (the gateway's own usage, within a second under load).
+  std::chrono::steady_clock::time_point recheck_until_{};
   static constexpr size_t kMaxCached = 10000;
 };
 

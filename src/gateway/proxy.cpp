@@ -192,8 +192,9 @@ asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, 
   co_return true;
 }
 
-asio::awaitable<Balancer::Outcome> Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call, StreamFormat format,
-                                        const std::string& name, const http::Headers& headers, Usage& usage) {
+asio::awaitable<Balancer::Outcome> Gateway::relay_stream(ProxyRequest& job, UpstreamCall& call,
+                                                         StreamFormat format, const std::string& name,
+                                                         const http::Headers& headers, Usage& usage) {
   EventSplitter splitter(format);
   job.writer->begin_stream(call.status(), call.header("Content-Type"), headers);
   // The events as the client got them, for the cache (dropped past its size bound).
@@ -265,7 +266,7 @@ asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size
       body += *piece;
     }
     if (attempt.status != 502) {
-      scan_usage(body, usage);
+      scan_answer_usage(body, usage);
       if (!job.cache_key.empty() && call.status() == 200)
         store_in_cache(job, {content_type, false, {body}, {}});
       job.writer->send(call.status(), content_type, std::move(body), headers);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_extent.h"
 #include "gateway/errors.h"
 
 namespace gs::gateway {
@@ -56,6 +57,46 @@ bool scan_usage(std::string_view event, Usage& usage) {
     usage.seen = true;
   }
   return false;
+}
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+}  // namespace
+
+void scan_answer_usage(std::string_view body, Usage& usage) {
+  // The last "usage" key: its opening quote is not escaped, a colon and an object follow, and
+  // only the end of the top-level object comes after that object (so it is a top-level key).
+  const size_t key = body.rfind("\"usage\"");
+  if (key != std::string_view::npos && key > 0) {
+    size_t backslashes = 0;
+    while (backslashes < key && body[key - 1 - backslashes] == '\\') ++backslashes;
+    size_t at = key + 7;
+    while (at < body.size() && is_space(body[at])) ++at;
+    if (backslashes % 2 == 0 && at < body.size() && body[at] == ':') {
+      ++at;
+      while (at < body.size() && is_space(body[at])) ++at;
+      const size_t object_end =
+          at < body.size() && body[at] == '{' ? json_extent(body, at) : std::string_view::npos;
+      const std::string_view object =
+          object_end == std::string_view::npos ? std::string_view() : body.substr(at, object_end - at);
+      std::string_view rest = body.substr(std::min(body.size(), at + object.size()));
+      while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
+      while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+      if (!object.empty() && rest == "}") {
+        boost::system::error_code ec;
+        const json::value u = json::parse(object, ec);
+        if (!ec && u.is_object()) {
+          usage.prompt_tokens += integer_field(u.as_object(), "prompt_tokens");
+          usage.completion_tokens += integer_field(u.as_object(), "completion_tokens");
+          usage.seen = true;
+          return;
+        }
+      }
+    }
+  }
+  scan_usage(body, usage);
 }
 
 namespace {

@@ -36,6 +36,10 @@ struct Usage {
 // document, an SSE event ("data: {...}") or an NDJSON line; adds to `usage`.
 // Returns true when the event is a usage-only OpenAI chunk (no choices).
 bool scan_usage(std::string_view event, Usage& usage);
+// The same for a whole answer (not streamed), parsing only its "usage" object
+// when it has one at the end (as OpenAI-compatible servers write it): the
+// rest of an answer can be long and need not be parsed.
+void scan_answer_usage(std::string_view body, Usage& usage);
 
 // Why an event from an upstream cannot be relayed ("" when it can): an SSE
 // event must hold only data/event/id/retry fields or comments and its data

@@ -4,23 +4,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <optional>
+
+#include "http/response_parser.h"
 
 namespace gs::gateway {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
@@ -65,23 +65,17 @@ Result<std::shared_ptr<TlsClient>> make_tls_client(const std::string& ca_file, b
 }
 
 struct UpstreamConnection {
-  UpstreamConnection(asio::any_io_executor executor, TlsClient* tls) {
-    if (tls) {
-      secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(executor), tls->context);
-    } else {
-      plain = std::make_unique<beast::tcp_stream>(std::move(executor));
-    }
+  UpstreamConnection(const asio::any_io_executor& executor, TlsClient* tls) : socket(executor) {
+    if (tls) secure = std::make_unique<ssl::stream<tcp::socket&>>(socket, tls->context);
   }
-  // Its timer closes the socket when a wait runs past its timeout.
-  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
   // fn(stream) on whichever stream this is; both give the same awaitable type.
   template <typename Fn>
   auto visit(Fn fn) {
-    return secure ? fn(*secure) : fn(*plain);
+    return secure ? fn(*secure) : fn(socket);
   }
 
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  tcp::socket socket;
+  std::unique_ptr<ssl::stream<tcp::socket&>> secure;
 };
 
 ConnectionPool::ConnectionPool(size_t max_idle) : max_idle_(max_idle) {}
@@ -104,7 +98,7 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
   while (!idle_.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
     idle_.pop_back();
-    if (idle_connection_alive(connection->tcp().socket().native_handle())) return connection;
+    if (idle_connection_alive(connection->socket.native_handle())) return connection;
   }
   return nullptr;
 }
@@ -115,23 +109,63 @@ void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection) {
   idle_.push_back(std::move(connection));
 }
 
-struct UpstreamCall::Impl {
+// The request goes out as one write of a hand-built head and the body, and the answer is read
+// with http::ResponseParser: the exchange costs two system calls and little else. Timeouts are
+// deadlines checked by one timer per call (see watch()), not a timer wait per read or write.
+struct UpstreamCall::Impl : std::enable_shared_from_this<Impl> {
+  using Clock = asio::steady_timer::clock_type;
+
   asio::any_io_executor executor;
   UpstreamAddress address;
   ConnectionPool& pool;
   CallTimeouts timeouts;
   std::unique_ptr<UpstreamConnection> connection;
-  beast::flat_buffer buffer;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  std::string buffer;  // read from the upstream, not yet parsed
+  std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(kPieceBytes);
+  std::optional<http::ResponseParser> parser;
   bool failed = false;
   bool timed_out = false;
   bool cancelled = false;
 
+  asio::steady_timer timer;
+  bool timer_armed = false;
+  bool waiting = false;  // a read, write or connect is pending
+  Clock::time_point deadline = Clock::time_point::max();
+
   Impl(asio::any_io_executor e, UpstreamAddress a, ConnectionPool& p, CallTimeouts t)
-      : executor(std::move(e)), address(std::move(a)), pool(p), timeouts(t) {}
+      : executor(std::move(e)), address(std::move(a)), pool(p), timeouts(t), timer(executor) {}
+
+  // Before each wait: it fails with a timeout unless it ends within `limit`. The timer is
+  // armed only when the deadline comes before its expiry; when it fires early it waits on.
+  void begin_wait(std::chrono::milliseconds limit) {
+    waiting = true;
+    deadline = Clock::now() + limit;
+    if (timer_armed && timer.expiry() <= deadline) return;
+    timer_armed = true;
+    timer.expires_at(deadline);
+    timer.async_wait([weak = weak_from_this()](error_code ec) {
+      if (auto self = weak.lock(); self && ec != asio::error::operation_aborted) self->on_timer();
+    });
+  }
+
+  void end_wait() { waiting = false; }
+
+  void on_timer() {
+    timer_armed = false;
+    if (!waiting || !connection) return;
+    if (Clock::now() < deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      begin_wait(left + std::chrono::milliseconds(1));
+      return;
+    }
+    timed_out = true;
+    error_code ignored;
+    connection->socket.close(ignored);  // the pending wait fails at once
+  }
 
   error_code note(error_code ec) {
-    timed_out = ec == beast::error::timeout;
+    end_wait();
+    if (ec && timed_out) return asio::error::timed_out;
     return ec;
   }
 
@@ -154,9 +188,9 @@ struct UpstreamCall::Impl {
     if (ec) SSL_set_tlsext_host_name(tls.native_handle(), address.host.c_str());  // SNI takes names only
     if (address.tls->verify) tls.set_verify_callback(ssl::host_name_verification(address.host));
     ec = {};
-    connection->tcp().expires_after(timeouts.connect);
-    co_await connection->secure->async_handshake(ssl::stream_base::client, with_error(ec));
-    if (note(ec)) co_return Error("TLS with {}:{}: {}", address.host, address.port, ec.message());
+    begin_wait(timeouts.connect);
+    co_await tls.async_handshake(ssl::stream_base::client, with_error(ec));
+    if ((ec = note(ec))) co_return Error("TLS with {}:{}: {}", address.host, address.port, ec.message());
     co_return Status::Ok();
   }
 
@@ -166,9 +200,12 @@ struct UpstreamCall::Impl {
     if (cancelled) co_return Error("cancelled");
     connection = std::make_unique<UpstreamConnection>(executor, address.tls.get());
     error_code ec;
-    connection->tcp().expires_after(timeouts.connect);
-    co_await connection->tcp().async_connect(*endpoints, with_error(ec));
-    if (note(ec)) co_return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
+    begin_wait(timeouts.connect);
+    co_await asio::async_connect(connection->socket, *endpoints, with_error(ec));
+    if ((ec = note(ec))) {
+      co_return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
+    }
+    connection->socket.set_option(tcp::no_delay(true), ec);  // a request is one write: send it now
     if (address.tls) co_return co_await handshake();
     co_return Status::Ok();
   }
@@ -178,57 +215,109 @@ struct UpstreamCall::Impl {
     buffer.clear();
   }
 
-  asio::awaitable<Status> exchange(const bhttp::request<bhttp::string_body>& request) {
+  // Reads once more from the upstream into `buffer`; false at the end of the connection.
+  asio::awaitable<Result<bool>> read_more() {
+    error_code ec;
+    begin_wait(timeouts.io);
+    const size_t n = co_await connection->visit([&](auto& stream) {
+      return stream.async_read_some(asio::buffer(scratch.get(), kPieceBytes), with_error(ec));
+    });
+    ec = note(ec);
+    buffer.append(scratch.get(), n);
+    if (ec == asio::error::eof || ec == ssl::error::stream_truncated) co_return false;
+    if (ec) co_return Error("reading from {}:{}: {}", address.host, address.port, ec.message());
+    co_return true;
+  }
+
+  // Parses what `buffer` holds; body bytes go to `body`.
+  Status parse(std::string& body) {
+    auto used = parser->feed(buffer, body);
+    if (!used.ok()) return Error("{}:{} answered {}", address.host, address.port, used.error());
+    buffer.erase(0, *used);
+    return Status::Ok();
+  }
+
+  asio::awaitable<Status> exchange(const std::string& head, const std::string& body) {
     if (cancelled) co_return Error("cancelled");
     error_code ec;
-    connection->tcp().expires_after(timeouts.io);
-    co_await connection->visit([&](auto& stream) { return bhttp::async_write(stream, request, with_error(ec)); });
-    if (note(ec)) co_return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
-    parser.emplace();
-    parser->body_limit(boost::none);
-    connection->tcp().expires_after(timeouts.io);
+    begin_wait(timeouts.io);
+    const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
     co_await connection->visit(
-        [&](auto& stream) { return bhttp::async_read_header(stream, buffer, *parser, with_error(ec)); });
-    if (note(ec)) co_return Error("reading from {}:{}: {}", address.host, address.port, ec.message());
+        [&](auto& stream) { return asio::async_write(stream, request, with_error(ec)); });
+    if ((ec = note(ec))) co_return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
+    parser.emplace();
+    std::string early_body;  // body bytes that came with the head
+    while (!parser->head_done()) {
+      auto more = co_await read_more();
+      if (!more.ok()) co_return more.status();
+      if (Status parsed = parse(early_body); !parsed.ok()) co_return parsed;
+      if (!*more && !parser->head_done()) {
+        co_return Error("reading from {}:{}: connection closed before an answer", address.host, address.port);
+      }
+      if (!*more) at_eof = true;
+    }
+    pending_body = std::move(early_body);
     co_return Status::Ok();
   }
+
+  std::string pending_body;  // body bytes parsed with the head, not yet handed out
+  bool at_eof = false;
 };
 
 UpstreamCall::UpstreamCall(asio::any_io_executor executor, UpstreamAddress address, ConnectionPool& pool,
                            CallTimeouts timeouts)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(address), pool, timeouts)) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(address), pool, timeouts)) {}
 
 UpstreamCall::~UpstreamCall() {
   Impl& s = *impl_;
-  const bool reusable = !s.failed && !s.cancelled && s.connection && s.parser && s.parser->is_done() &&
-                        s.parser->get().keep_alive() && s.buffer.size() == 0 &&
-                        s.connection->tcp().socket().is_open();
-  if (reusable) {
-    s.connection->tcp().expires_never();
-    s.pool.give(std::move(s.connection));
-  }
+  s.timer.cancel();
+  const bool reusable = !s.failed && !s.cancelled && !s.at_eof && s.connection && s.parser &&
+                        s.parser->done() && s.parser->keep_alive() && s.buffer.empty() &&
+                        s.pending_body.empty() && s.connection->socket.is_open();
+  if (reusable) s.pool.give(std::move(s.connection));
 }
+
+namespace {
+
+bool is_framing_header(std::string_view name) {
+  auto same = [&](std::string_view other) {
+    return name.size() == other.size() &&
+           std::equal(name.begin(), name.end(), other.begin(),
+                      [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; });
+  };
+  return same("host") || same("content-length") || same("transfer-encoding") || same("connection");
+}
+
+}  // namespace
 
 asio::awaitable<Status> UpstreamCall::start(const std::string& method, const std::string& target,
                                             const http::Headers& headers, const std::string& body) {
   Impl& s = *impl_;
-  bhttp::request<bhttp::string_body> request;
-  request.method_string(method);
-  request.target(target);
-  request.version(11);
-  for (const auto& [name, value] : headers) request.insert(name, value);
-  request.set(bhttp::field::host, s.address.host + ":" + s.address.port);
-  request.keep_alive(true);
-  request.body() = body;
-  request.prepare_payload();
+  std::string head;
+  head.reserve(256 + target.size());
+  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  head.append(s.address.host).append(":").append(s.address.port).append("\r\n");
+  for (const auto& [name, value] : headers) {
+    if (is_framing_header(name)) continue;  // set here, from what is sent
+    if (name.find_first_of(":\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      co_return Error("header {} cannot be sent", name);
+    }
+    head.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  head.append("\r\n");
   // A pooled connection may have been closed by the upstream just now; one
   // fresh connection is then tried before the failure counts.
   if ((s.connection = s.pool.take())) {
-    if ((co_await s.exchange(request)).ok()) co_return Status::Ok();
+    if ((co_await s.exchange(head, body)).ok()) co_return Status::Ok();
     s.drop_connection();
+    s.timed_out = false;
   }
   Status status = co_await s.connect_fresh();
-  if (status.ok()) status = co_await s.exchange(request);
+  if (status.ok()) status = co_await s.exchange(head, body);
   if (!status.ok()) {
     s.failed = true;
     s.drop_connection();
@@ -236,39 +325,47 @@ asio::awaitable<Status> UpstreamCall::start(const std::string& method, const std
   co_return status;
 }
 
-int UpstreamCall::status() const { return impl_->parser ? impl_->parser->get().result_int() : 0; }
+int UpstreamCall::status() const { return impl_->parser ? impl_->parser->status() : 0; }
 
 std::string UpstreamCall::header(std::string_view name) const {
-  if (!impl_->parser) return "";
-  auto it = impl_->parser->get().find(beast::string_view(name.data(), name.size()));
-  return it == impl_->parser->get().end() ? "" : std::string(it->value());
+  return impl_->parser ? std::string(impl_->parser->header(name)) : "";
 }
 
-bool UpstreamCall::done() const { return impl_->parser && impl_->parser->is_done(); }
+bool UpstreamCall::done() const {
+  return impl_->parser && impl_->parser->done() && impl_->pending_body.empty();
+}
 bool UpstreamCall::timed_out() const { return impl_->timed_out; }
 
 asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
   Impl& s = *impl_;
   if (!s.parser || s.failed || !s.connection) co_return Error("no response to read");
-  std::string piece;
-  while (piece.empty() && !s.parser->is_done()) {
+  std::string piece = std::move(s.pending_body);
+  s.pending_body.clear();
+  while (piece.empty() && !s.parser->done()) {
     if (s.cancelled) {
       s.failed = true;
       co_return Error("cancelled");
     }
-    piece.resize(kPieceBytes);
-    s.parser->get().body().data = piece.data();
-    s.parser->get().body().size = piece.size();
-    error_code ec;
-    s.connection->tcp().expires_after(s.timeouts.io);
-    co_await s.connection->visit(
-        [&](auto& stream) { return bhttp::async_read_some(stream, s.buffer, *s.parser, with_error(ec)); });
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (s.note(ec)) {
-      s.failed = true;
-      co_return Error("reading from {}:{}: {}", s.address.host, s.address.port, ec.message());
+    if (!s.buffer.empty()) {
+      if (Status parsed = s.parse(piece); !parsed.ok()) {
+        s.failed = true;
+        co_return parsed;
+      }
+      if (!piece.empty() || s.parser->done()) break;
     }
-    piece.resize(piece.size() - s.parser->get().body().size);
+    if (s.at_eof) {
+      if (Status finished = s.parser->finish(); !finished.ok()) {
+        s.failed = true;
+        co_return Error("reading from {}:{}: {}", s.address.host, s.address.port, finished.message());
+      }
+      break;
+    }
+    auto more = co_await s.read_more();
+    if (!more.ok()) {
+      s.failed = true;
+      co_return more.status();
+    }
+    if (!*more) s.at_eof = true;
   }
   co_return piece;
 }
@@ -276,7 +373,7 @@ asio::awaitable<Result<std::string>> UpstreamCall::read_some() {
 void UpstreamCall::cancel() {
   impl_->cancelled = true;
   error_code ignored;
-  if (impl_->connection) impl_->connection->tcp().socket().close(ignored);
+  if (impl_->connection) impl_->connection->socket.close(ignored);
 }
 
 Result<FetchedResponse> fetch(const UpstreamAddress& address, const std::string& path,

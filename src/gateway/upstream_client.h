@@ -91,7 +91,7 @@ class UpstreamCall {
   struct Impl;
 
  private:
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with its timeout timer's wait
 };
 
 struct FetchedResponse {

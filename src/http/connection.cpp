@@ -1,6 +1,7 @@
 #include "http/connection.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <shared_mutex>
 
@@ -158,35 +159,39 @@ class WriterImpl final : public ResponseWriter {
 }  // namespace
 
 char* ByteQueue::prepare(size_t n) {
-  if (begin_ > 0 && begin_ >= data_.size() / 2) {
-    data_.erase(0, begin_);
+  if (begin_ > 0 && (begin_ >= end_ / 2 || end_ + n > capacity_)) {
+    std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
     begin_ = 0;
   }
-  const size_t old = data_.size();
-  data_.resize(old + n);
-  return data_.data() + old;
+  if (end_ + n > capacity_) {
+    const size_t capacity = std::max(end_ + n, 2 * capacity_);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (end_ > 0) std::memcpy(grown.get(), data_.get(), end_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return data_.get() + end_;
 }
 
 void ByteQueue::consume(size_t n) {
   begin_ += std::min(n, size());
-  if (begin_ == data_.size()) clear();
+  if (begin_ == end_) clear();
 }
 
 void ByteQueue::clear() {
   // Idle keep-alive connections should not each hold a large buffer.
-  if (data_.capacity() > kReadChunk) {
-    std::string().swap(data_);
-  } else {
-    data_.clear();
+  if (capacity_ > kReadChunk) {
+    data_.reset();
+    capacity_ = 0;
   }
-  begin_ = 0;
+  begin_ = end_ = 0;
 }
 
 Connection::Connection(Server::Impl& server, tcp::socket socket)
     : server_(server),
       socket_(std::move(socket)),
-      read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()),
+      deadline_timer_(socket_.get_executor()),
       parser_(server.options.max_header_bytes, server.options.max_body_bytes) {
   if (server.tls) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server.tls);
 }
@@ -426,12 +431,7 @@ void Connection::flush() {
     out_.pop_front();
   }
 
-  const uint64_t generation = ++write_timer_gen_;
-  write_timer_.expires_after(server_.options.idle_timeout);
-  write_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    // A client that reads nothing for this long is not coming back.
-    if (!ec && generation == self->write_timer_gen_) self->close();
-  });
+  arm_write_timer();  // a client that reads nothing for this long is not coming back
   auto done = [self = shared_from_this()](error_code ec, size_t) { self->on_written(ec); };
   if (tls_) {
     tls_out_.clear();
@@ -447,8 +447,7 @@ void Connection::flush() {
 
 void Connection::on_written(error_code ec) {
   writing_ = false;
-  ++write_timer_gen_;
-  write_timer_.cancel();
+  cancel_write_timer();
   if (state_ == State::kClosed) return;
   if (ec) {
     close();
@@ -514,8 +513,9 @@ void Connection::close() {
   auto self = shared_from_this();  // the server's reference goes in remove()
   state_ = State::kClosed;
   cancel_read_timer();
-  ++write_timer_gen_;
-  write_timer_.cancel();
+  cancel_write_timer();
+  ++deadline_timer_gen_;
+  deadline_timer_.cancel();  // its wait holds this connection
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -546,17 +546,40 @@ void Connection::mark_gone(Exchange& exchange) {
 }
 
 void Connection::arm_read_timer(std::chrono::milliseconds after) {
-  const uint64_t generation = ++read_timer_gen_;
-  read_timer_.expires_after(after);
-  read_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    // Idle keep-alive, a request that takes too long to arrive, or the end of lingering.
-    if (!ec && generation == self->read_timer_gen_) self->close();
+  // Idle keep-alive, a request that takes too long to arrive, or the end of lingering.
+  read_deadline_ = Clock::now() + after;
+  watch_deadlines();
+}
+
+void Connection::cancel_read_timer() { read_deadline_ = kNever; }
+
+void Connection::arm_write_timer() {
+  write_deadline_ = Clock::now() + server_.options.idle_timeout;
+  watch_deadlines();
+}
+
+void Connection::cancel_write_timer() { write_deadline_ = kNever; }
+
+void Connection::watch_deadlines() {
+  const Clock::time_point due = std::min(read_deadline_, write_deadline_);
+  if (due == kNever || state_ == State::kClosed) return;
+  if (deadline_timer_armed_ && deadline_timer_.expiry() <= due) return;
+  deadline_timer_armed_ = true;
+  deadline_timer_.expires_at(due);
+  deadline_timer_.async_wait([self = shared_from_this(), generation = ++deadline_timer_gen_](error_code ec) {
+    self->on_deadline_timer(ec, generation);
   });
 }
 
-void Connection::cancel_read_timer() {
-  ++read_timer_gen_;
-  read_timer_.cancel();
+void Connection::on_deadline_timer(error_code ec, uint64_t generation) {
+  if (ec || generation != deadline_timer_gen_) return;  // re-armed or cancelled
+  deadline_timer_armed_ = false;
+  if (state_ == State::kClosed) return;
+  if (Clock::now() >= std::min(read_deadline_, write_deadline_)) {
+    close();
+    return;
+  }
+  watch_deadlines();
 }
 
 }  // namespace gs::http

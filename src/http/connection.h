@@ -46,17 +46,19 @@ struct ResponseStart {
 // Received bytes not yet parsed; consuming a prefix is O(1).
 class ByteQueue {
  public:
-  std::string_view view() const { return std::string_view(data_).substr(begin_); }
-  size_t size() const { return data_.size() - begin_; }
+  std::string_view view() const { return std::string_view(data_.get() + begin_, end_ - begin_); }
+  size_t size() const { return end_ - begin_; }
   bool empty() const { return size() == 0; }
-  char* prepare(size_t n);  // room for n more bytes at the end
-  void commit(size_t prepared, size_t used) { data_.resize(data_.size() - prepared + used); }
+  char* prepare(size_t n);  // room for n more bytes at the end, not zeroed (a read fills it)
+  void commit(size_t /*prepared*/, size_t used) { end_ += used; }
   void consume(size_t n);
   void clear();
 
  private:
-  std::string data_;
-  size_t begin_ = 0;
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t begin_ = 0;  // [begin_, end_) is unread
+  size_t end_ = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -94,6 +96,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void linger_close();
   void arm_read_timer(std::chrono::milliseconds after);
   void cancel_read_timer();
+  void arm_write_timer();
+  void cancel_write_timer();
+  void watch_deadlines();
+  void on_deadline_timer(boost::system::error_code ec, uint64_t generation);
   static void mark_gone(Exchange& exchange);
 
   Server::Impl& server_;
@@ -103,11 +109,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // pending) and are appended to in_ when the read completes.
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   std::unique_ptr<char[]> tls_in_;
-  std::string tls_out_;             // the gathered buffers as one TLS write (one record, not one per piece)
-  asio::steady_timer read_timer_;   // idle, whole-request and linger deadlines
-  asio::steady_timer write_timer_;  // one write's progress
-  uint64_t read_timer_gen_ = 0;     // a wait whose generation is stale was re-armed or cancelled
-  uint64_t write_timer_gen_ = 0;
+  std::string tls_out_;  // the gathered buffers as one TLS write (one record, not one per piece)
+  // Deadlines are times, not timer waits: setting or clearing one is a store, and the one
+  // timer is re-armed only when a deadline comes before its expiry (a keep-alive connection
+  // re-arms it about once per idle_timeout, not several times per request). When it fires
+  // early it waits again for whichever deadline is left; past one, the connection closes.
+  using Clock = asio::steady_timer::clock_type;
+  static constexpr Clock::time_point kNever = Clock::time_point::max();
+  Clock::time_point read_deadline_ = kNever;   // idle, whole-request and linger deadlines
+  Clock::time_point write_deadline_ = kNever;  // one write's progress
+  asio::steady_timer deadline_timer_;
+  bool deadline_timer_armed_ = false;
+  uint64_t deadline_timer_gen_ = 0;  // a wait whose generation is stale was re-armed
   State state_ = State::kReading;
   std::string remote_;
 

@@ -1,5 +1,6 @@
 #include "http/response.h"
 
+#include <charconv>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -147,27 +148,37 @@ bool sanitize_headers(Headers& headers) {
 }
 
 std::string format_head(const Head& head) {
+  // Plain appends: a head is written for every response, and fmt's back_inserter goes a
+  // character at a time.
   std::string out;
   out.reserve(256);
-  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", head.status, reason_phrase(head.status));
+  auto line = [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  };
+  char number[24];
+  auto decimal = [&number](auto n) {
+    return std::string_view(number, std::to_chars(number, number + sizeof number, n).ptr - number);
+  };
+  out.append("HTTP/1.1 ")
+      .append(decimal(head.status))
+      .append(" ")
+      .append(reason_phrase(head.status))
+      .append("\r\n");
   bool has_date = false;
   if (head.extra) {
     for (const auto& [name, value] : *head.extra) has_date = has_date || iequals(name, "date");
   }
-  if (!has_date) fmt::format_to(std::back_inserter(out), "Date: {}\r\n", http_date());
+  if (!has_date) line("Date", http_date());
   if (!head.content_type.empty()) {
     std::string type(head.content_type);
     scrub(type);
-    fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", type);
+    line("Content-Type", type);
   }
-  if (head.content_length)
-    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", *head.content_length);
+  if (head.content_length) line("Content-Length", decimal(*head.content_length));
   if (head.chunked) out += "Transfer-Encoding: chunked\r\n";
-  if (!head.connection.empty())
-    fmt::format_to(std::back_inserter(out), "Connection: {}\r\n", head.connection);
+  if (!head.connection.empty()) line("Connection", head.connection);
   if (head.extra) {
-    for (const auto& [name, value] : *head.extra)
-      fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+    for (const auto& [name, value] : *head.extra) line(name, value);
   }
   out += "\r\n";
   return out;

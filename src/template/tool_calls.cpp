@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_extent.h"
+
 namespace gs::tmpl {
 
 namespace {
@@ -18,30 +20,6 @@ bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; 
 size_t skip_space(std::string_view s, size_t i) {
   while (i < s.size() && is_space(s[i])) ++i;
   return i;
-}
-
-// End (exclusive) of the JSON object or array starting at s[start], found by
-// bracket depth outside strings; npos while it is still incomplete.
-size_t json_extent(std::string_view s, size_t start) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = start; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
-    }
-  }
-  return std::string_view::npos;
 }
 
 // The longest end of `s` that could be the start of one of `markers`: held

@@ -1,0 +1,242 @@
+#include "http/response_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+
+namespace gs::http {
+namespace {
+
+constexpr size_t kMaxChunkLine = 1024;  // a size in hex and its extensions
+constexpr size_t kMaxTrailerLine = 16 << 10;
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether the comma-separated list `value` holds `token` (any case).
+bool has_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+bool is_token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
+
+// The CRLF-ended line at the front of `rest`, without its CRLF; nullopt while it has not
+// ended. Fails once it is longer than `limit`.
+Result<std::optional<std::string_view>> next_line(std::string_view rest, size_t limit,
+                                                  std::string_view what) {
+  const size_t eol = rest.find("\r\n");
+  if (std::min(eol, rest.size()) > limit) return Error("{} too long in the response body", what);
+  if (eol == std::string_view::npos) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(rest.substr(0, eol));
+}
+
+}  // namespace
+
+std::string_view ResponseParser::header(std::string_view name) const {
+  for (const auto& [n, v] : headers_) {
+    if (iequals(n, name)) return v;
+  }
+  return {};
+}
+
+Result<size_t> ResponseParser::feed(std::string_view in, std::string& body) {
+  size_t used = 0;
+  while (state_ == State::kHead) {
+    GS_ASSIGN_OR_RETURN(size_t n, parse_head(in.substr(used)));
+    if (n == 0) return used;
+    used += n;
+  }
+  GS_ASSIGN_OR_RETURN(size_t n, feed_body(in.substr(used), body));
+  return used + n;
+}
+
+Result<size_t> ResponseParser::parse_head(std::string_view in) {
+  const size_t end = in.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (in.size() > max_head_bytes_) return Error("response head longer than {} bytes", max_head_bytes_);
+    return size_t{0};
+  }
+  if (end + 4 > max_head_bytes_) return Error("response head longer than {} bytes", max_head_bytes_);
+  const std::string_view head = in.substr(0, end + 2);  // each line ends in CRLF
+  const size_t line_end = head.find("\r\n");
+  const std::string_view status_line = head.substr(0, line_end);
+  // HTTP/1.x NNN[ reason]
+  if (status_line.size() < 12 || !status_line.starts_with("HTTP/1.") ||
+      (status_line[7] != '0' && status_line[7] != '1') || status_line[8] != ' ' ||
+      (status_line.size() > 12 && status_line[12] != ' ')) {
+    return Error("malformed response status line");
+  }
+  int status = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (status_line[i] < '0' || status_line[i] > '9') return Error("malformed response status line");
+    status = status * 10 + (status_line[i] - '0');
+  }
+  if (status < 100) return Error("response status {} out of range", status);
+  status_ = status;
+  version_ = status_line[7] == '1' ? 11 : 10;
+  headers_.clear();
+  head_.assign(head.substr(line_end + 2));
+  GS_RETURN_IF_ERROR(read_head_fields(head_));
+  if (status_ >= 100 && status_ < 200) {
+    if (status_ == 101) return Error("upstream switched protocols");
+    return end + 4;  // interim answer: the real head follows
+  }
+  GS_RETURN_IF_ERROR(choose_framing());
+  return end + 4;
+}
+
+Status ResponseParser::read_head_fields(std::string_view fields) {
+  while (!fields.empty()) {
+    const size_t eol = fields.find("\r\n");
+    const std::string_view line = fields.substr(0, eol);
+    fields.remove_prefix(eol + 2);
+    const size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) return Error("malformed response header line");
+    const std::string_view name = line.substr(0, colon);
+    if (!std::all_of(name.begin(), name.end(), is_token_char)) return Error("malformed response header name");
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      return Error("malformed response header value");
+    }
+    headers_.emplace_back(name, value);
+  }
+  return Status::Ok();
+}
+
+Status ResponseParser::choose_framing() {
+  const std::string_view connection = header("connection");
+  keep_alive_ = version_ == 11 ? !has_token(connection, "close") : has_token(connection, "keep-alive");
+  if (head_request_ || status_ == 204 || status_ == 304) {
+    state_ = State::kDone;
+    return Status::Ok();
+  }
+  std::string_view transfer_encoding;
+  std::string_view length;
+  for (const auto& [name, value] : headers_) {
+    if (iequals(name, "transfer-encoding")) {
+      if (!transfer_encoding.empty()) return Error("several Transfer-Encoding headers in a response");
+      transfer_encoding = value;
+    } else if (iequals(name, "content-length")) {
+      if (!length.empty() && length != value)
+        return Error("conflicting Content-Length headers in a response");
+      length = value;
+    }
+  }
+  if (!transfer_encoding.empty()) {
+    // Chunked must be the last coding; a body with any other framing runs until the close.
+    const size_t last_comma = transfer_encoding.rfind(',');
+    const std::string_view last = trim(
+        last_comma == std::string_view::npos ? transfer_encoding : transfer_encoding.substr(last_comma + 1));
+    if (iequals(last, "chunked")) {
+      state_ = State::kChunkSize;
+    } else {
+      state_ = State::kUntilClose;
+      keep_alive_ = false;
+    }
+    if (!length.empty()) keep_alive_ = false;  // both framings: a smuggling attempt or a broken server
+    return Status::Ok();
+  }
+  if (!length.empty()) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+    if (ec != std::errc() || end != length.data() + length.size())
+      return Error("malformed response Content-Length");
+    remaining_ = n;
+    state_ = n == 0 ? State::kDone : State::kLength;
+    return Status::Ok();
+  }
+  state_ = State::kUntilClose;
+  keep_alive_ = false;
+  return Status::Ok();
+}
+
+Result<size_t> ResponseParser::feed_body(std::string_view in, std::string& body) {
+  size_t used = 0;
+  for (;;) {
+    const std::string_view rest = in.substr(used);
+    switch (state_) {
+      case State::kHead:
+      case State::kDone:
+        return used;
+      case State::kUntilClose:
+        body.append(rest);
+        return in.size();
+      case State::kLength:
+      case State::kChunkData: {
+        if (rest.empty()) return used;
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, rest.size()));
+        body.append(rest.substr(0, take));
+        used += take;
+        remaining_ -= take;
+        if (remaining_ == 0) state_ = state_ == State::kLength ? State::kDone : State::kChunkEnd;
+        break;
+      }
+      case State::kChunkEnd:
+        if (rest.size() < 2) return used;
+        if (!rest.starts_with("\r\n")) return Error("malformed chunk in the response body");
+        used += 2;
+        state_ = State::kChunkSize;
+        break;
+      case State::kChunkSize: {
+        GS_ASSIGN_OR_RETURN(auto found, next_line(rest, kMaxChunkLine, "chunk size line"));
+        if (!found) return used;
+        const std::string_view line = *found;
+        const std::string_view digits = trim(line.substr(0, line.find(';')));
+        uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n, 16);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+          return Error("malformed chunk size in the response body");
+        }
+        used += line.size() + 2;
+        remaining_ = n;
+        state_ = n == 0 ? State::kTrailers : State::kChunkData;
+        break;
+      }
+      case State::kTrailers: {
+        // Trailer fields are read past, not kept; an empty line ends the body.
+        GS_ASSIGN_OR_RETURN(auto found, next_line(rest, kMaxTrailerLine, "trailer line"));
+        if (!found) return used;
+        used += found->size() + 2;
+        if (found->empty()) state_ = State::kDone;
+        break;
+      }
+    }
+  }
+}
+
+Status ResponseParser::finish() {
+  if (state_ == State::kUntilClose) {
+    state_ = State::kDone;
+    return Status::Ok();
+  }
+  if (state_ == State::kDone) return Status::Ok();
+  if (state_ == State::kHead) return Error("connection closed before a response");
+  return Error("connection closed mid-answer");
+}
+
+}  // namespace gs::http
