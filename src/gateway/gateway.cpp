@@ -245,11 +245,13 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
                  {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
       return;
     }
-    if (in_flight_.load() >= config_.limits.max_concurrent) {
+    // Taken first, then checked: a check and a separate increment let io threads overshoot.
+    if (in_flight_.fetch_add(1) >= config_.limits.max_concurrent) {
+      --in_flight_;
       refuse_overloaded(*writer);
       return;
     }
-    ++in_flight_;  // finish() takes it back
+    // finish() takes it back.
     if (!admission_blocks()) {
       serve_api(std::move(request), std::move(writer));
       return;
@@ -299,7 +301,11 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   const TierConfig& tier = tier_it->second;
 
   boost::system::error_code ec;
-  json::value body = json::parse(request.body, ec);
+  // The tree lives only in this function (what leaves it is serialized): it is built in a
+  // stack buffer (heap only past it) instead of a dozen allocations per request.
+  unsigned char json_buffer[4096];
+  json::monotonic_resource json_memory(json_buffer, sizeof json_buffer);
+  json::value body = json::parse(request.body, ec, &json_memory);
   if (ec || !body.is_object()) {
     send_error(*writer, {400, "the request body must be a JSON object", "invalid_request_error", ""});
     return finish(400);

@@ -1,9 +1,5 @@
 #include "gateway/upstream_client.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -28,13 +24,6 @@ using error_code = boost::system::error_code;
 namespace {
 
 constexpr size_t kPieceBytes = 16 << 10;
-
-// A pooled connection the upstream closed while idle reads as ready (EOF):
-// such a one must not be reused.
-bool idle_connection_alive(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 0;
-}
 
 auto with_error(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -95,12 +84,13 @@ void ConnectionPool::close() {
 
 std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
   std::lock_guard lock(mutex_);
-  while (!idle_.empty()) {
-    std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
-    idle_.pop_back();
-    if (idle_connection_alive(connection->socket.native_handle())) return connection;
-  }
-  return nullptr;
+  // Not checked for liveness (a poll per request): one the upstream closed while it was idle
+  // fails at once on first use, before any byte of an answer, and the call then tries a fresh
+  // connection (UpstreamCall::start), as nginx does with its cached connections.
+  if (idle_.empty()) return nullptr;
+  std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
+  idle_.pop_back();
+  return connection;
 }
 
 void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection) {

@@ -36,7 +36,7 @@ struct UpstreamConnection;
 
 // Idle connections to one upstream, shared by the io threads. A connection
 // stays registered with the io_context while pooled, so reusing one costs no
-// system call beyond a liveness check.
+// system call.
 class ConnectionPool {
  public:
   explicit ConnectionPool(size_t max_idle = 64);
