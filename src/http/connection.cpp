@@ -293,6 +293,10 @@ void Connection::on_readable(error_code ec) {
       ec = {};
       break;
     }
+    // A short read drained the socket (as far as we can tell): stop here rather than pay a
+    // read that finds nothing. Bytes that came meanwhile are not lost: the next readiness
+    // wait re-arms the descriptor (EPOLL_CTL_MOD), which reports data already waiting.
+    if (!ec && n < kReadChunk) break;
   }
   after_read(ec);
 }
