@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <optional>
 
+#include "core/ascii.h"
 #include "http/response_parser.h"
 
 namespace gs::gateway {
@@ -270,12 +271,8 @@ UpstreamCall::~UpstreamCall() {
 namespace {
 
 bool is_framing_header(std::string_view name) {
-  auto same = [&](std::string_view other) {
-    return name.size() == other.size() &&
-           std::equal(name.begin(), name.end(), other.begin(),
-                      [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; });
-  };
-  return same("host") || same("content-length") || same("transfer-encoding") || same("connection");
+  return ascii_iequals(name, "host") || ascii_iequals(name, "content-length") ||
+         ascii_iequals(name, "transfer-encoding") || ascii_iequals(name, "connection");
 }
 
 }  // namespace

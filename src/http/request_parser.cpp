@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <boost/beast/http/error.hpp>
 
+#include "core/ascii.h"
 #include "http/url.h"
 
 namespace gs::http {
@@ -15,13 +16,6 @@ namespace gs::http {
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
 
 RequestParser::Outcome need_more(size_t consumed) {
   RequestParser::Outcome out;
@@ -42,7 +36,7 @@ RequestParser::Outcome error(size_t consumed, int status, std::string message) {
 
 std::string_view Request::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) return value;
+    if (ascii_iequals(key, name)) return value;
   }
   return {};
 }
@@ -87,7 +81,7 @@ bool RequestParser::in_progress() const { return parser_->got_some() && !parser_
 bool RequestParser::take_expect_continue() {
   if (continue_taken_ || !parser_->is_header_done() || parser_->is_done()) return false;
   const auto& message = parser_->get();
-  if (message.version() < 11 || !iequals(message[bhttp::field::expect], "100-continue")) return false;
+  if (message.version() < 11 || !ascii_iequals(message[bhttp::field::expect], "100-continue")) return false;
   continue_taken_ = true;
   return true;
 }

@@ -6,19 +6,10 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "core/ascii.h"
+
 namespace gs::http {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void scrub(std::string& text) {
   for (char& c : text) {
@@ -133,11 +124,12 @@ bool sanitize_headers(Headers& headers) {
   size_t kept = 0;
   for (size_t i = 0; i < headers.size(); ++i) {
     auto& [name, value] = headers[i];
-    if (iequals(name, "connection")) {
-      close = close || iequals(value, "close");
+    if (ascii_iequals(name, "connection")) {
+      close = close || ascii_iequals(value, "close");
       continue;
     }
-    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || name.empty()) continue;
+    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") || name.empty())
+      continue;
     scrub(name);
     scrub(value);
     if (kept != i) headers[kept] = std::move(headers[i]);
@@ -166,7 +158,7 @@ std::string format_head(const Head& head) {
       .append("\r\n");
   bool has_date = false;
   if (head.extra) {
-    for (const auto& [name, value] : *head.extra) has_date = has_date || iequals(name, "date");
+    for (const auto& [name, value] : *head.extra) has_date = has_date || ascii_iequals(name, "date");
   }
   if (!has_date) line("Date", http_date());
   if (!head.content_type.empty()) {

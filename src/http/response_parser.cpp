@@ -5,18 +5,13 @@
 #include <charconv>
 #include <optional>
 
+#include "core/ascii.h"
+
 namespace gs::http {
 namespace {
 
 constexpr size_t kMaxChunkLine = 1024;  // a size in hex and its extensions
 constexpr size_t kMaxTrailerLine = 16 << 10;
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -28,7 +23,7 @@ std::string_view trim(std::string_view s) {
 bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     const size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (ascii_iequals(trim(value.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -59,7 +54,7 @@ Result<std::optional<std::string_view>> next_line(std::string_view rest, size_t 
 
 std::string_view ResponseParser::header(std::string_view name) const {
   for (const auto& [n, v] : headers_) {
-    if (iequals(n, name)) return v;
+    if (ascii_iequals(n, name)) return v;
   }
   return {};
 }
@@ -138,10 +133,10 @@ Status ResponseParser::choose_framing() {
   std::string_view transfer_encoding;
   std::string_view length;
   for (const auto& [name, value] : headers_) {
-    if (iequals(name, "transfer-encoding")) {
+    if (ascii_iequals(name, "transfer-encoding")) {
       if (!transfer_encoding.empty()) return Error("several Transfer-Encoding headers in a response");
       transfer_encoding = value;
-    } else if (iequals(name, "content-length")) {
+    } else if (ascii_iequals(name, "content-length")) {
       if (!length.empty() && length != value)
         return Error("conflicting Content-Length headers in a response");
       length = value;
@@ -152,7 +147,7 @@ Status ResponseParser::choose_framing() {
     const size_t last_comma = transfer_encoding.rfind(',');
     const std::string_view last = trim(
         last_comma == std::string_view::npos ? transfer_encoding : transfer_encoding.substr(last_comma + 1));
-    if (iequals(last, "chunked")) {
+    if (ascii_iequals(last, "chunked")) {
       state_ = State::kChunkSize;
     } else {
       state_ = State::kUntilClose;
