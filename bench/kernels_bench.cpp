@@ -148,20 +148,33 @@ void BM_ReadBandwidth(benchmark::State& state, int threads) {
 }
 
 // One decoded token's attention in one layer of Llama-3.2-1B's shape: 8 kv
-// heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions
-// (rows of all 8 heads, 1 KiB), the kv heads split across the threads as
-// Context does. Like decode, every iteration reads another layer's cache
-// from an arena (GENSTACK_BENCH_ARENA_MB), so it comes from DRAM. Bytes/s
-// counts the K and V rows read.
-void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads) {
-  constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64;
-  const size_t row_stride = row_bytes(GgmlType::F16, kKvHeads * kHeadDim);
-  const size_t layer_bytes = row_stride * static_cast<size_t>(n_pos);  // K or V
+// heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions in
+// blocks of 16 positions laid out as KvCache does ([block][layer], K and V
+// apart), the kv heads split across the threads as Forward does. Within a
+// block, `head_major` stores each head's 16 rows together (2 KiB runs);
+// otherwise rows of all 8 heads (1 KiB) follow one another. Like decode,
+// every iteration reads another layer's cache (as many layers as fill
+// GENSTACK_BENCH_ARENA_MB), so it comes from DRAM. Bytes/s counts the K and
+// V rows read.
+void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, bool head_major) {
+  constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64, kBlockRows = 16;
+  const size_t slice = row_bytes(GgmlType::F16, kHeadDim);
+  const size_t block_bytes = slice * kKvHeads * kBlockRows;
+  const int64_t n_blocks = (n_pos + kBlockRows - 1) / kBlockRows;
+  const size_t layer_bytes = block_bytes * static_cast<size_t>(n_blocks);  // K or V
   const int64_t layers = std::max<int64_t>(1, static_cast<int64_t>(arena_bytes() / (2 * layer_bytes)));
-  std::unique_ptr<uint8_t[]> arena(new uint8_t[2 * layer_bytes * static_cast<size_t>(layers)]);
+  const size_t half = layer_bytes * static_cast<size_t>(layers);
+  std::unique_ptr<uint8_t[]> arena(new uint8_t[2 * half]);
   const std::vector<float> f = random_floats(static_cast<size_t>(kKvHeads * kHeadDim), 3);
-  for (size_t r = 0; r < 2 * static_cast<size_t>(n_pos * layers); ++r) {
-    store_kv_row(GgmlType::F16, f.data(), arena.get() + r * row_stride, kKvHeads * kHeadDim);
+  store_kv_row(GgmlType::F16, f.data(), arena.get(), kKvHeads * kHeadDim);
+  for (size_t at = slice * kKvHeads; at < 2 * half; at += slice * kKvHeads)
+    std::memcpy(arena.get() + at, arena.get(), slice * kKvHeads);
+  std::vector<std::vector<KvBlock>> blocks(static_cast<size_t>(layers));
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const size_t at = static_cast<size_t>(b * layers + l) * block_bytes;
+      blocks[static_cast<size_t>(l)].push_back({arena.get() + at, arena.get() + half + at});
+    }
   }
   const std::vector<float> q = random_floats(static_cast<size_t>(kKvHeads * kGroup * kHeadDim), 4);
   std::vector<float> out(q.size());
@@ -170,20 +183,20 @@ void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads) {
   ThreadPool& pool = pool_of(threads);
   int64_t layer = 0;
   for (auto _ : state) {
-    const uint8_t* k = arena.get() + 2 * layer_bytes * static_cast<size_t>(layer);
-    const KvBlock block{k, k + layer_bytes};
+    const std::span<const KvBlock> list(blocks[static_cast<size_t>(layer)]);
     layer = layer + 1 < layers ? layer + 1 : 0;
     pool.run([&](int ith, int nth) {
       for (int64_t g = ith; g < kKvHeads; g += nth) {
-        const KvLayout kv{GgmlType::F16, row_stride, g * kHeadDim, n_pos,
-                          std::span<const KvBlock>(&block, 1)};
+        const KvLayout kv = head_major
+                                ? KvLayout{GgmlType::F16, slice, g * kBlockRows * kHeadDim, kBlockRows, list}
+                                : KvLayout{GgmlType::F16, slice * kKvHeads, g * kHeadDim, kBlockRows, list};
         const int64_t at = g * kGroup * kHeadDim;
         attend_group(&q[at], kGroup, kv, kHeadDim, n_pos, 0.125f, &scratch[per_thread * ith], &out[at]);
       }
     });
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(2 * layer_bytes));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(2 * slice * kKvHeads) * n_pos);
   state.counters["FLOPS"] =
       benchmark::Counter(4.0 * static_cast<double>(kKvHeads * kGroup * kHeadDim * n_pos),
                          benchmark::Counter::kIsIterationInvariantRate);
@@ -226,15 +239,18 @@ const bool registered = [] {
       }
     }
   }
-  for (int64_t n_pos : {512, 4096}) {
-    for (int threads : {1, 2}) {
-      const std::string name = "attend_group/f16/n_q:4/head_dim:64/n_pos:" + std::to_string(n_pos) +
-                               "/threads:" + std::to_string(threads);
-      benchmark::RegisterBenchmark(name.c_str(), BM_AttendGroup, n_pos, threads)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond)
-          ->ComputeStatistics("min", min_of)
-          ->ComputeStatistics("max", max_of);
+  for (bool head_major : {false, true}) {
+    for (int64_t n_pos : {512, 4096}) {
+      for (int threads : {1, 2}) {
+        const std::string name =
+            std::string("attend_group/f16/") + (head_major ? "head_major" : "row_major") +
+            "/n_q:4/head_dim:64/n_pos:" + std::to_string(n_pos) + "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_AttendGroup, n_pos, threads, head_major)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond)
+            ->ComputeStatistics("min", min_of)
+            ->ComputeStatistics("max", max_of);
+      }
     }
   }
   return true;

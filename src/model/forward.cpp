@@ -118,8 +118,7 @@ void Forward::rope_and_store(size_t il) {
   const int64_t hd = cfg_.head_dim, q_dim = cfg_.n_head * hd, kv_dim = cfg_.n_head_kv * hd;
   const RopePairing pairing =
       cfg_.rope_style == RopeStyle::kNeox ? RopePairing::kHalves : RopePairing::kAdjacent;
-  const int64_t br = cache_.block_rows();
-  const size_t row_bytes = cache_.row_bytes();
+  const int64_t br = cache_.block_rows(), layer = static_cast<int64_t>(il);
   pool_.parallel_for(n_tokens_, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       float* q = &q_[t * q_dim];
@@ -135,9 +134,10 @@ void Forward::rope_and_store(size_t il) {
       rope(k, cfg_.n_head_kv, hd, cfg_.rope_dim, static_cast<float>(pos), inv_freq_.data(), pairing);
       const SequenceBatch& seq = batch_[static_cast<size_t>(token_seq_[static_cast<size_t>(t)])];
       const int64_t block = seq.blocks[static_cast<size_t>(pos / br)];
-      const size_t row = static_cast<size_t>(pos % br) * row_bytes;
-      store_kv_row(cache_.type(), k, cache_.k(static_cast<int64_t>(il), block) + row, kv_dim);
-      store_kv_row(cache_.type(), v, cache_.v(static_cast<int64_t>(il), block) + row, kv_dim);
+      for (int64_t h = 0; h < cfg_.n_head_kv; ++h) {
+        store_kv_row(cache_.type(), k + h * hd, cache_.k(layer, block, h, pos % br), hd);
+        store_kv_row(cache_.type(), v + h * hd, cache_.v(layer, block, h, pos % br), hd);
+      }
     }
   });
 }
@@ -160,7 +160,9 @@ void Forward::attention(size_t il) {
     for (int64_t item = ith; item < items; item += nth) {
       const int64_t t = item / cfg_.n_head_kv, g = item % cfg_.n_head_kv;
       const auto& blocks = seq_blocks_[static_cast<size_t>(token_seq_[static_cast<size_t>(t)])];
-      const KvLayout kv{cache_.type(), cache_.row_bytes(), g * hd, cache_.block_rows(), blocks};
+      // Head g's rows of a block start after g heads' block_rows rows.
+      const KvLayout kv{cache_.type(), cache_.slice_bytes(), g * cache_.block_rows() * hd,
+                        cache_.block_rows(), blocks};
       const int64_t head = g * group;
       attend_group(&q_[t * q_dim + head * hd], group, kv, hd, token_pos_[static_cast<size_t>(t)] + 1, scale,
                    scratch, &attn_[t * q_dim + head * hd]);

@@ -19,8 +19,9 @@ Result<std::unique_ptr<KvCache>> KvCache::create(const ModelConfig& c, const KvC
   cache->n_blocks_ = options.n_blocks;
   cache->block_rows_ = options.block_rows;
   cache->type_ = options.type;
-  cache->row_bytes_ = gs::row_bytes(options.type, c.n_head_kv * c.head_dim);
-  const size_t total = cache->row_bytes_ * static_cast<size_t>(rows * c.n_layer);
+  cache->n_head_kv_ = c.n_head_kv;
+  cache->slice_bytes_ = gs::row_bytes(options.type, c.head_dim);
+  const size_t total = cache->slice_bytes_ * static_cast<size_t>(rows * c.n_layer * c.n_head_kv);
   cache->k_.resize(total);
   cache->v_.resize(total);
   return cache;

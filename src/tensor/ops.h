@@ -29,9 +29,11 @@ void add(float* x, const float* y, int64_t n);
 void store_kv_row(GgmlType type, const float* src, void* dst, int64_t n);
 
 // Cached K/V rows live in blocks of `block_rows` positions: position p of a
-// sequence is row (p % block_rows) of blocks[p / block_rows]. Each row is
-// row_stride bytes (all kv heads of one position); a head's slice begins
-// `offset` elements into the row.
+// sequence is row (p % block_rows) of blocks[p / block_rows]. The head's
+// slice of row r starts `offset` elements (as bytes of `type`) plus
+// r * row_stride bytes into the block: KvCache stores each head's rows
+// together (row_stride = one slice, offset = head * block_rows slices); a
+// cache of whole rows has row_stride = all heads, offset = head * head_dim.
 struct KvBlock {
   const uint8_t* k;
   const uint8_t* v;
