@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/api_error.h"
 #include "http/request_parser.h"
 #include "http/response.h"
 #include "http/url.h"
@@ -219,7 +220,7 @@ TEST(HttpResponse, HeadsAndErrors) {
   EXPECT_NE(text.find("\r\nRetry-After: 2\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\nDate: "), std::string::npos);
   EXPECT_EQ(text.substr(text.size() - 4), "\r\n\r\n");
-  EXPECT_EQ(error_json("bad \"x\""),
+  EXPECT_EQ(error_body({.status = 400, .message = "bad \"x\""}),
             R"({"error":{"message":"bad \"x\"","type":"invalid_request_error","param":null,"code":null}})");
   EXPECT_EQ(chunk_prefix(255), "ff\r\n");
 }

@@ -8,11 +8,11 @@
 #include <thread>
 
 #include "core/signals.h"
-#include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
 #include "gateway/prompt_prefix.h"
 #include "gateway/redis_cache.h"
 #include "gateway/redis_limiter.h"
+#include "http/api_error.h"
 
 namespace gs::gateway {
 namespace json = boost::json;
@@ -48,8 +48,8 @@ std::string bearer_token(const http::Request& request) {
   return std::string(value);
 }
 
-GatewayError unauthorized(std::string message) {
-  return {401, std::move(message), "invalid_request_error", "invalid_api_key"};
+http::ApiError unauthorized(std::string message) {
+  return {.status = 401, .message = std::move(message), .code = "invalid_api_key"};
 }
 
 }  // namespace
@@ -206,10 +206,12 @@ double Gateway::now() const {
 namespace {
 void refuse_overloaded_with(obs::Counter& overloaded, http::ResponseWriter& writer) {
   overloaded.inc();
-  send_error(writer,
-             {503, "the gateway is at its limit of concurrent requests; retry shortly", "server_error",
-              "gateway_overloaded"},
-             {{"Retry-After", "1"}});
+  http::send_api_error(writer,
+                       {.status = 503,
+                        .message = "the gateway is at its limit of concurrent requests; retry shortly",
+                        .type = "server_error",
+                        .code = "gateway_overloaded"},
+                       {{"Retry-After", "1"}});
 }
 }  // namespace
 
@@ -241,8 +243,10 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
     serve_models(request, *writer);
   } else if (std::find(std::begin(kApiRoutes), std::end(kApiRoutes), request.path) != std::end(kApiRoutes)) {
     if (request.method != "POST") {
-      send_error(*writer,
-                 {405, "use POST for " + request.path, "invalid_request_error", "method_not_allowed"});
+      http::send_api_error(*writer, {.status = 405,
+                                     .message = "use POST for " + request.path,
+                                     .type = "invalid_request_error",
+                                     .code = "method_not_allowed"});
       return;
     }
     // Taken first, then checked: a check and a separate increment let io threads overshoot.
@@ -264,8 +268,10 @@ void Gateway::handle(http::Request request, std::shared_ptr<http::ResponseWriter
       refuse_overloaded(*writer);
     }
   } else {
-    send_error(*writer, {404, "no route " + request.method + " " + request.path, "invalid_request_error",
-                         "not_found"});
+    http::send_api_error(*writer, {.status = 404,
+                                   .message = "no route " + request.method + " " + request.path,
+                                   .type = "invalid_request_error",
+                                   .code = "not_found"});
   }
 }
 
@@ -276,17 +282,17 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   const std::string secret = bearer_token(request);
   if (secret.empty()) {
     metrics_.unauthorized.inc();
-    send_error(*writer, unauthorized("missing API key: send 'Authorization: Bearer KEY'"));
+    http::send_api_error(*writer, unauthorized("missing API key: send 'Authorization: Bearer KEY'"));
     return finish(401);
   }
   auto key = keys_.find(secret);
   if (!key.ok()) {
-    send_error(*writer, {500, key.error(), "server_error", ""});
+    http::send_api_error(*writer, {.status = 500, .message = key.error(), .type = "server_error"});
     return finish(500);
   }
   if (!key->has_value()) {
     metrics_.unauthorized.inc();
-    send_error(*writer, unauthorized("invalid or revoked API key"));
+    http::send_api_error(*writer, unauthorized("invalid or revoked API key"));
     return finish(401);
   }
   const KeyRecord& record = **key;
@@ -294,8 +300,11 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   const auto tier_it = config_.tiers.find(record.tier);
   if (tier_it == config_.tiers.end()) {
     metrics_.forbidden.inc();
-    send_error(*writer, {403, "the key's tier '" + record.tier + "' is not configured on this gateway",
-                         "permission_error", "tier_not_configured"});
+    http::send_api_error(*writer,
+                         {.status = 403,
+                          .message = "the key's tier '" + record.tier + "' is not configured on this gateway",
+                          .type = "permission_error",
+                          .code = "tier_not_configured"});
     return finish(403);
   }
   const TierConfig& tier = tier_it->second;
@@ -307,41 +316,54 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
   json::monotonic_resource json_memory(json_buffer, sizeof json_buffer);
   json::value body = json::parse(request.body, ec, &json_memory);
   if (ec || !body.is_object()) {
-    send_error(*writer, {400, "the request body must be a JSON object", "invalid_request_error", ""});
+    http::send_api_error(*writer, {.status = 400,
+                                   .message = "the request body must be a JSON object",
+                                   .type = "invalid_request_error"});
     return finish(400);
   }
   json::object& o = body.as_object();
   const json::value* model_value = o.if_contains("model");
   if (!model_value || !model_value->is_string() || model_value->as_string().empty()) {
-    send_error(*writer, {400, "'model' is required", "invalid_request_error", ""});
+    http::send_api_error(
+        *writer,
+        {.status = 400, .message = "'model' is required", .type = "invalid_request_error", .param = "model"});
     return finish(400);
   }
   const std::string requested(model_value->as_string());
   usage.model = requested;
   const RouteConfig* route = find_route(config_, requested);
   if (!route) {
-    send_error(*writer, {404, "The model '" + requested + "' does not exist or is not routed here",
-                         "invalid_request_error", "model_not_found"});
+    http::send_api_error(*writer,
+                         {.status = 404,
+                          .message = "The model '" + requested + "' does not exist or is not routed here",
+                          .type = "invalid_request_error",
+                          .param = "model",
+                          .code = "model_not_found"});
     return finish(404);
   }
   const std::string canonical = route->model == "*" ? requested : route->model;
   usage.model = canonical;
   if (!tier_allows(tier, requested, canonical)) {
     metrics_.forbidden.inc();
-    send_error(*writer, {403, "tier '" + tier.name + "' may not use model '" + requested + "'",
-                         "permission_error", "model_not_allowed"});
+    http::send_api_error(*writer,
+                         {.status = 403,
+                          .message = "tier '" + tier.name + "' may not use model '" + requested + "'",
+                          .type = "permission_error",
+                          .param = "model",
+                          .code = "model_not_allowed"});
     return finish(403);
   }
   QuotaVerdict quota = quota_->check(record.id, tier.monthly_tokens);
   if (!quota.allowed) {
     metrics_.limited_monthly_tokens.inc();
-    send_error(
-        *writer,
-        {429,
-         "You exceeded your current quota: the monthly token quota of tier '" + tier.name + "' (" +
-             std::to_string(quota.limit) + " tokens) is used up until " + utc_timestamp(quota.reset_unix),
-         "insufficient_quota", "insufficient_quota"},
-        std::move(quota.headers));
+    http::send_api_error(*writer,
+                         {.status = 429,
+                          .message = "You exceeded your current quota: the monthly token quota of tier '" +
+                                     tier.name + "' (" + std::to_string(quota.limit) +
+                                     " tokens) is used up until " + utc_timestamp(quota.reset_unix),
+                          .type = "insufficient_quota",
+                          .code = "insufficient_quota"},
+                         std::move(quota.headers));
     return finish(429);
   }
   LimitVerdict verdict = limiter_->admit(record.id, tier.requests_per_minute, tier.tokens_per_minute, now());
@@ -349,10 +371,13 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     (verdict.limit == "tokens" ? metrics_.limited_tokens : metrics_.limited_requests).inc();
     verdict.headers.emplace_back("Retry-After",
                                  std::to_string(static_cast<int64_t>(std::ceil(verdict.retry_after_s))));
-    send_error(*writer,
-               {429, "rate limit of tier '" + tier.name + "' reached; retry after the time in Retry-After",
-                "requests", "rate_limit_exceeded"},
-               std::move(verdict.headers));
+    http::send_api_error(
+        *writer,
+        {.status = 429,
+         .message = "rate limit of tier '" + tier.name + "' reached; retry after the time in Retry-After",
+         .type = "requests",
+         .code = "rate_limit_exceeded"},
+        std::move(verdict.headers));
     return finish(429);
   }
 
@@ -396,10 +421,12 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
 int Gateway::refuse_cold(const ProxyRequest& job, const std::string& model) {
   http::Headers headers = job.limit_headers;
   headers.emplace_back("Retry-After", "5");
-  send_error(*job.writer,
-             {503, "no replica of '" + model + "' could be started in time; retry shortly", "server_error",
-              "model_starting"},
-             std::move(headers));
+  http::send_api_error(*job.writer,
+                       {.status = 503,
+                        .message = "no replica of '" + model + "' could be started in time; retry shortly",
+                        .type = "server_error",
+                        .code = "model_starting"},
+                       std::move(headers));
   return 503;
 }
 
@@ -437,7 +464,7 @@ void Gateway::store_in_cache(const ProxyRequest& job, CachedAnswer answer) {
 void Gateway::serve_models(const http::Request& request, http::ResponseWriter& writer) {
   auto key = keys_.find(bearer_token(request));
   if (!key.ok() || !key->has_value()) {
-    send_error(writer, unauthorized("invalid or missing API key"));
+    http::send_api_error(writer, unauthorized("invalid or missing API key"));
     return;
   }
   json::array data;

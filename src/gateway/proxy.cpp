@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <exception>
 
-#include "gateway/errors.h"
 #include "gateway/gateway_internal.h"
 #include "gateway/stream_relay.h"
+#include "http/api_error.h"
 
 namespace gs::gateway {
 namespace asio = boost::asio;
@@ -84,7 +84,8 @@ asio::awaitable<void> Gateway::proxy(ProxyRequest job, RequestTrace trace) {
     status = co_await forward(job);
   } catch (const std::exception& e) {  // allocation failure and the like: answer, keep serving
     std::fprintf(stderr, "genstack: gateway: proxy: %s\n", e.what());
-    send_error(*job.writer, {500, "internal error in the gateway", "server_error", ""});
+    http::send_api_error(*job.writer,
+                         {.status = 500, .message = "internal error in the gateway", .type = "server_error"});
   }
   trace.usage.upstream = job.answered_by;
   trace.usage.prompt_tokens = job.usage.prompt_tokens;
@@ -118,15 +119,17 @@ asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
   }
   const std::string why =
       attempt.last_error.empty() ? "every upstream is ejected or unhealthy" : attempt.last_error;
-  if (attempt.timed_out) {
-    send_error(*job.writer, {504, "no upstream answered in time: " + why, "server_error", "upstream_timeout"},
-               job.limit_headers);
-    co_return 504;
-  }
-  send_error(*job.writer,
-             {503, "no upstream could take the request: " + why, "server_error", "upstream_unavailable"},
-             job.limit_headers);
-  co_return 503;
+  const http::ApiError error = attempt.timed_out
+                                   ? http::ApiError{.status = 504,
+                                                    .message = "no upstream answered in time: " + why,
+                                                    .type = "server_error",
+                                                    .code = "upstream_timeout"}
+                                   : http::ApiError{.status = 503,
+                                                    .message = "no upstream could take the request: " + why,
+                                                    .type = "server_error",
+                                                    .code = "upstream_unavailable"};
+  http::send_api_error(*job.writer, error, job.limit_headers);
+  co_return error.status;
 }
 
 void Gateway::record(size_t upstream, Balancer::Outcome outcome) {
@@ -255,12 +258,13 @@ asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size
       if (!piece.ok() || body.size() + piece->size() > kMaxBufferedBody) {
         outcome = attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure;
         attempt.status = 502;
-        send_error(*job.writer,
-                   {502,
-                    "upstream " + name + " failed mid-answer: " +
-                        (piece.ok() ? std::string("answer too large") : piece.error()),
-                    "server_error", "upstream_error"},
-                   headers);
+        http::send_api_error(*job.writer,
+                             {.status = 502,
+                              .message = "upstream " + name + " failed mid-answer: " +
+                                         (piece.ok() ? std::string("answer too large") : piece.error()),
+                              .type = "server_error",
+                              .code = "upstream_error"},
+                             headers);
         break;
       }
       body += *piece;

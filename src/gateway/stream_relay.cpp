@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_extent.h"
-#include "gateway/errors.h"
+#include "http/api_error.h"
 
 namespace gs::gateway {
 namespace json = boost::json;
@@ -147,7 +147,8 @@ std::string malformed_event_reason(StreamFormat format, std::string_view event) 
 }
 
 std::string stream_error_event(StreamFormat format, std::string_view message, std::string_view code) {
-  const std::string body = error_json({502, std::string(message), "upstream_error", std::string(code)});
+  const std::string body = http::error_body(
+      {.status = 502, .message = std::string(message), .type = "upstream_error", .code = std::string(code)});
   if (format == StreamFormat::kSse) return "data: " + body + "\n\ndata: [DONE]\n\n";
   return body + "\n";
 }

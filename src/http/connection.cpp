@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "http/api_error.h"
 #include "http/response.h"
 
 namespace gs::http {
@@ -45,9 +46,11 @@ class WriterImpl final : public ResponseWriter {
     std::lock_guard lock(exchange_->mutex);
     if (exchange_->phase == Exchange::Phase::kPending) {
       exchange_->phase = Exchange::Phase::kDone;
-      ResponseStart start{.status = 500,
-                          .content_type = "application/json",
-                          .body = error_json("the request handler did not respond", "server_error")};
+      ResponseStart start{
+          .status = 500,
+          .content_type = "application/json",
+          .body = error_body(
+              {.status = 500, .message = "the request handler did not respond", .type = "server_error"})};
       post([start = std::move(start)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
         c.start_response(e, std::move(start));
       });
@@ -344,10 +347,13 @@ void Connection::dispatch(RequestParser::Outcome outcome) {
   try {
     server_.handler(std::move(outcome.request), writer);
   } catch (const std::exception& e) {
-    writer->send(500, "application/json",
-                 error_json(fmt::format("internal error: {}", e.what()), "server_error"));
+    writer->send(
+        500, "application/json",
+        error_body(
+            {.status = 500, .message = fmt::format("internal error: {}", e.what()), .type = "server_error"}));
   } catch (...) {
-    writer->send(500, "application/json", error_json("internal error", "server_error"));
+    writer->send(500, "application/json",
+                 error_body({.status = 500, .message = "internal error", .type = "server_error"}));
   }
 }
 

@@ -4,9 +4,9 @@
 #include <ctime>
 
 #include <fmt/format.h>
-#include <boost/json.hpp>
 
 #include "core/ascii.h"
+#include "http/api_error.h"
 
 namespace gs::http {
 namespace {
@@ -108,17 +108,6 @@ std::string_view reason_phrase(int status) {
 
 bool status_allows_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
-std::string error_json(std::string_view message, std::string_view type) {
-  boost::json::object error;
-  error["message"] = message;
-  error["type"] = type;
-  error["param"] = nullptr;
-  error["code"] = nullptr;
-  boost::json::object root;
-  root["error"] = std::move(error);
-  return boost::json::serialize(root);
-}
-
 bool sanitize_headers(Headers& headers) {
   bool close = false;
   size_t kept = 0;
@@ -177,7 +166,9 @@ std::string format_head(const Head& head) {
 }
 
 std::string error_response(int status, std::string_view message, bool head_only) {
-  const std::string body = error_json(message, status >= 500 ? "server_error" : "invalid_request_error");
+  const std::string body = error_body({.status = status,
+                                       .message = std::string(message),
+                                       .type = status >= 500 ? "server_error" : "invalid_request_error"});
   Head head;
   head.status = status;
   head.content_type = "application/json";

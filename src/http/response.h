@@ -15,9 +15,6 @@ std::string_view reason_phrase(int status);
 // 1xx, 204 and 304 responses carry neither a body nor Content-Length.
 bool status_allows_body(int status);
 
-// {"error":{"message":...,"type":...,"param":null,"code":null}}
-std::string error_json(std::string_view message, std::string_view type = "invalid_request_error");
-
 // Removes the headers whose values the server owns (Content-Length, Transfer-Encoding,
 // Connection) and replaces CR, LF and NUL by spaces so no header can split the response.
 // Returns true when the caller asked for "Connection: close".

@@ -10,8 +10,7 @@
 // 2. online softmax (as in flash attention): the running maximum m and sum l
 //    of each head are updated and the tile's scores turned into weights;
 // 3. each V row is widened once and added, weighted, into the group's outputs,
-//    which are first rescaled by exp2(m_old - m_new), two vectors of every
-//    head at a time when the group is small.
+//    which are first rescaled by exp2(m_old - m_new).
 // The scores stay in L1, and K and V rows are read from memory once per call.
 #pragma once
 
@@ -92,40 +91,6 @@ struct Q8Rows {  // i is a multiple of kW, which divides 32, so no load spans tw
   }
 };
 
-// acc[g][i..) = acc[g][i..) * corr[g] + the sum over rows r of p[g][r] v[r][i..),
-// C vectors of each head at a time: C x G independent sums hide the latency
-// of the multiply-adds better than G alone.
-template <class S, class L, int G, int C>
-void add_values(const Job& job, const TileRows& t, const float* p, float* acc, const float* corr) {
-  using V = typename S::V;
-  constexpr int64_t W = S::kW;
-  const int64_t hd = job.head_dim, n = t.count;
-  for (int64_t i = 0; i < hd; i += C * W) {
-    V a[G][C];
-#pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) {
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) a[g][c] = S::mul(S::load(acc + g * hd + i + c * W), S::set1(corr[g]));
-    }
-    for (int64_t r = 0; r < n; ++r) {
-      V v[C];
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) v[c] = L::load(t.v[r], i + c * W);
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) {
-        const V w = S::set1(p[g * kTile + r]);
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) a[g][c] = S::fma(w, v[c], a[g][c]);
-      }
-    }
-#pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) {
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) S::store(acc + g * hd + i + c * W, a[g][c]);
-    }
-  }
-}
-
 // One tile for query heads [h0, h0 + G). Rows of `ahead` (the next tile, or
 // null) are prefetched as the scores go, a few lines per row: a burst of a
 // whole tile's prefetches at once stalls on the line fill buffers.
@@ -187,11 +152,18 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
     job.m[h0 + g] = m_new;
   }
 
-  // 3. Weighted V rows.
-  if (G <= 4 && hd % (2 * W) == 0) {
-    add_values<S, L, G, 2>(job, t, p, acc, corr);
-  } else {
-    add_values<S, L, G, 1>(job, t, p, acc, corr);
+  // 3. Weighted V rows, W output elements of every head at a time.
+  for (int64_t i = 0; i < hd; i += W) {
+    V a[G];
+#pragma GCC unroll 16
+    for (int g = 0; g < G; ++g) a[g] = S::mul(S::load(acc + g * hd + i), S::set1(corr[g]));
+    for (int64_t r = 0; r < n; ++r) {
+      const V v = L::load(t.v[r], i);
+#pragma GCC unroll 16
+      for (int g = 0; g < G; ++g) a[g] = S::fma(S::set1(p[g * kTile + r]), v, a[g]);
+    }
+#pragma GCC unroll 16
+    for (int g = 0; g < G; ++g) S::store(acc + g * hd + i, a[g]);
   }
 }
 
