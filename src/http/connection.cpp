@@ -347,13 +347,11 @@ void Connection::dispatch(RequestParser::Outcome outcome) {
   try {
     server_.handler(std::move(outcome.request), writer);
   } catch (const std::exception& e) {
-    writer->send(
-        500, "application/json",
-        error_body(
-            {.status = 500, .message = fmt::format("internal error: {}", e.what()), .type = "server_error"}));
+    send_api_error(
+        *writer,
+        {.status = 500, .message = fmt::format("internal error: {}", e.what()), .type = "server_error"});
   } catch (...) {
-    writer->send(500, "application/json",
-                 error_body({.status = 500, .message = "internal error", .type = "server_error"}));
+    send_api_error(*writer, {.status = 500, .message = "internal error", .type = "server_error"});
   }
 }
 

@@ -160,9 +160,7 @@ void Forward::attention(size_t il) {
     for (int64_t item = ith; item < items; item += nth) {
       const int64_t t = item / cfg_.n_head_kv, g = item % cfg_.n_head_kv;
       const auto& blocks = seq_blocks_[static_cast<size_t>(token_seq_[static_cast<size_t>(t)])];
-      // Head g's rows of a block start after g heads' block_rows rows.
-      const KvLayout kv{cache_.type(), cache_.slice_bytes(), g * cache_.block_rows() * hd,
-                        cache_.block_rows(), blocks};
+      const KvLayout kv = cache_.head_layout(g, blocks);
       const int64_t head = g * group;
       attend_group(&q_[t * q_dim + head * hd], group, kv, hd, token_pos_[static_cast<size_t>(t)] + 1, scale,
                    scratch, &attn_[t * q_dim + head * hd]);

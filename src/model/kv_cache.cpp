@@ -20,6 +20,7 @@ Result<std::unique_ptr<KvCache>> KvCache::create(const ModelConfig& c, const KvC
   cache->block_rows_ = options.block_rows;
   cache->type_ = options.type;
   cache->n_head_kv_ = c.n_head_kv;
+  cache->head_dim_ = c.head_dim;
   cache->slice_bytes_ = gs::row_bytes(options.type, c.head_dim);
   const size_t total = cache->slice_bytes_ * static_cast<size_t>(rows * c.n_layer * c.n_head_kv);
   cache->k_.resize(total);

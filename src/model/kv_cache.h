@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/status.h"
@@ -28,9 +29,6 @@ class KvCache {
   int64_t n_blocks() const { return n_blocks_; }
   int64_t block_rows() const { return block_rows_; }
   GgmlType type() const { return type_; }
-  int64_t n_head_kv() const { return n_head_kv_; }
-  // Bytes of one position of one kv head in one layer.
-  size_t slice_bytes() const { return slice_bytes_; }
   uint64_t bytes() const { return static_cast<uint64_t>(k_.size() + v_.size()); }
 
   // Where position `row` of `block` for kv head `head` of `layer` goes.
@@ -43,6 +41,11 @@ class KvCache {
   // The start of `block` for `layer`: head 0's rows, then head 1's, ...
   KvBlock block(int64_t layer, int64_t block) const {
     return {k_.data() + offset(layer, block), v_.data() + offset(layer, block)};
+  }
+  // Where attention finds kv head `head`'s rows in `blocks` (blocks of this
+  // cache, all of one layer, from block()).
+  KvLayout head_layout(int64_t head, std::span<const KvBlock> blocks) const {
+    return {type_, slice_bytes_, head * block_rows_ * head_dim_, block_rows_, blocks};
   }
 
  private:
@@ -61,6 +64,7 @@ class KvCache {
 
   int64_t n_layer_ = 0;
   int64_t n_head_kv_ = 0;
+  int64_t head_dim_ = 0;
   int64_t n_blocks_ = 0;
   int64_t block_rows_ = 0;
   GgmlType type_ = GgmlType::F16;
