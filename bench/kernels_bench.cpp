@@ -151,16 +151,22 @@ void BM_ReadBandwidth(benchmark::State& state, int threads) {
 // heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions in
 // blocks of 16 positions laid out as KvCache does ([block][layer], K and V
 // apart), the kv heads split across the threads as Forward does. Within a
-// block, `head_major` stores each head's 16 rows together (2 KiB runs);
-// otherwise rows of all 8 heads (1 KiB) follow one another. Like decode,
+// block, kHeadMajor stores each head's 16 rows together (2 KiB runs), as the
+// server does; kRowMajor puts rows of all 8 heads (1 KiB) one after another;
+// kOneBlock is one block of n_pos rows a layer, as `genstack bench` and
+// `genstack run` (Context) have it: each head's rows one contiguous run. Like decode,
 // every iteration reads another layer's cache (as many layers as fill
 // GENSTACK_BENCH_ARENA_MB), so it comes from DRAM. Bytes/s counts the K and
 // V rows read.
-void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, bool head_major) {
-  constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64, kBlockRows = 16;
+enum class CacheLayout { kRowMajor, kHeadMajor, kOneBlock };
+
+void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, CacheLayout layout) {
+  constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64;
+  const int64_t block_rows = layout == CacheLayout::kOneBlock ? n_pos : 16;
+  const bool head_major = layout != CacheLayout::kRowMajor;
   const size_t slice = row_bytes(GgmlType::F16, kHeadDim);
-  const size_t block_bytes = slice * kKvHeads * kBlockRows;
-  const int64_t n_blocks = (n_pos + kBlockRows - 1) / kBlockRows;
+  const size_t block_bytes = slice * kKvHeads * block_rows;
+  const int64_t n_blocks = (n_pos + block_rows - 1) / block_rows;
   const size_t layer_bytes = block_bytes * static_cast<size_t>(n_blocks);  // K or V
   const int64_t layers = std::max<int64_t>(1, static_cast<int64_t>(arena_bytes() / (2 * layer_bytes)));
   const size_t half = layer_bytes * static_cast<size_t>(layers);
@@ -188,8 +194,8 @@ void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, bool he
     pool.run([&](int ith, int nth) {
       for (int64_t g = ith; g < kKvHeads; g += nth) {
         const KvLayout kv = head_major
-                                ? KvLayout{GgmlType::F16, slice, g * kBlockRows * kHeadDim, kBlockRows, list}
-                                : KvLayout{GgmlType::F16, slice * kKvHeads, g * kHeadDim, kBlockRows, list};
+                                ? KvLayout{GgmlType::F16, slice, g * block_rows * kHeadDim, block_rows, list}
+                                : KvLayout{GgmlType::F16, slice * kKvHeads, g * kHeadDim, block_rows, list};
         const int64_t at = g * kGroup * kHeadDim;
         attend_group(&q[at], kGroup, kv, kHeadDim, n_pos, 0.125f, &scratch[per_thread * ith], &out[at]);
       }
@@ -239,13 +245,16 @@ const bool registered = [] {
       }
     }
   }
-  for (bool head_major : {false, true}) {
+  const std::pair<CacheLayout, const char*> layouts[] = {{CacheLayout::kRowMajor, "row_major"},
+                                                         {CacheLayout::kHeadMajor, "head_major"},
+                                                         {CacheLayout::kOneBlock, "one_block"}};
+  for (const auto& [layout, layout_name] : layouts) {
     for (int64_t n_pos : {512, 4096}) {
       for (int threads : {1, 2}) {
-        const std::string name =
-            std::string("attend_group/f16/") + (head_major ? "head_major" : "row_major") +
-            "/n_q:4/head_dim:64/n_pos:" + std::to_string(n_pos) + "/threads:" + std::to_string(threads);
-        benchmark::RegisterBenchmark(name.c_str(), BM_AttendGroup, n_pos, threads, head_major)
+        const std::string name = std::string("attend_group/f16/") + layout_name +
+                                 "/n_q:4/head_dim:64/n_pos:" + std::to_string(n_pos) +
+                                 "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_AttendGroup, n_pos, threads, layout)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond)
             ->ComputeStatistics("min", min_of)

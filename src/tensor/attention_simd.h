@@ -91,6 +91,71 @@ struct Q8Rows {  // i is a multiple of kW, which divides 32, so no load spans tw
   }
 };
 
+// part[(g * W + u) * W, + W) = W partial sums of row k[u]'s dot product with
+// head g's query, for R (1 or 2) rows: two rows at once share each query load
+// and give the FMA units twice the independent chains. Not inlined (nor is
+// add_v_rows): inside attend_rows GCC keeps exp2's constants in registers
+// throughout and spills accumulators of these loops to the stack.
+template <class S, class L, int G, int R>
+__attribute__((noinline)) void row_scores(const uint8_t* const* k, const float* qs, int64_t hd, float* part) {
+  static_assert(R == 1 || R == 2);
+  using V = typename S::V;
+  constexpr int64_t W = S::kW;
+  V a0[G], a1[G];
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) a0[g] = a1[g] = S::zero();
+  for (int64_t i = 0; i < hd; i += W) {
+    const V k0 = L::load(k[0], i);
+    V k1 = k0;
+    if constexpr (R == 2) k1 = L::load(k[1], i);
+#pragma GCC unroll 16
+    for (int g = 0; g < G; ++g) {
+      const V q = S::load(qs + g * hd + i);
+      a0[g] = S::fma(q, k0, a0[g]);
+      if constexpr (R == 2) a1[g] = S::fma(q, k1, a1[g]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) {
+    S::store(part + g * W * W, a0[g]);
+    if constexpr (R == 2) S::store(part + g * W * W + W, a1[g]);
+  }
+}
+
+// acc[g][i, i + U * W) = corr[g] * acc[g][...] + sum over the tile's rows r
+// of p[g][r] * V[r][...], for the G heads of a group; U is 1 or 2 (two plain
+// arrays, not a[U][G]: GCC keeps a 2-D array on the stack).
+template <class S, class L, int G, int U>
+__attribute__((noinline)) void add_v_rows(const TileRows& t, const float* p, const float* corr, int64_t hd,
+                                          int64_t i, float* acc) {
+  static_assert(U == 1 || U == 2);
+  using V = typename S::V;
+  constexpr int64_t W = S::kW;
+  V a0[G], a1[G];
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) {
+    const V c = S::set1(corr[g]);
+    a0[g] = S::mul(S::load(acc + g * hd + i), c);
+    if constexpr (U == 2) a1[g] = S::mul(S::load(acc + g * hd + i + W), c);
+  }
+  for (int64_t r = 0; r < t.count; ++r) {
+    const V v0 = L::load(t.v[r], i);
+    V v1 = v0;
+    if constexpr (U == 2) v1 = L::load(t.v[r], i + W);
+#pragma GCC unroll 16
+    for (int g = 0; g < G; ++g) {
+      const V w = S::set1(p[g * kTile + r]);
+      a0[g] = S::fma(w, v0, a0[g]);
+      if constexpr (U == 2) a1[g] = S::fma(w, v1, a1[g]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) {
+    S::store(acc + g * hd + i, a0[g]);
+    if constexpr (U == 2) S::store(acc + g * hd + i + W, a1[g]);
+  }
+}
+
 // One tile for query heads [h0, h0 + G). Rows of `ahead` (the next tile, or
 // null) are prefetched as the scores go, a few lines per row: a burst of a
 // whole tile's prefetches at once stalls on the line fill buffers.
@@ -107,19 +172,17 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
   // 1. Scores: part[g][r] holds W partial sums of row r for head g.
   for (int64_t j0 = 0; j0 < n; j0 += W) {
     const int64_t rows = n - j0 < W ? n - j0 : W;
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* kr = t.k[j0 + r];
+    constexpr int R = G <= 4 ? 2 : 1;
+    int64_t r = 0;
+    for (; r + R <= rows; r += R) {
+      for (int u = 0; u < R; ++u)
+        if (ahead && j0 + r + u < ahead->count)
+          prefetch_row(ahead->k[j0 + r + u], ahead->v[j0 + r + u], bytes);
+      row_scores<S, L, G, R>(t.k + j0 + r, qs, hd, part + r * W);
+    }
+    for (; r < rows; ++r) {
       if (ahead && j0 + r < ahead->count) prefetch_row(ahead->k[j0 + r], ahead->v[j0 + r], bytes);
-      V a[G];
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) a[g] = S::zero();
-      for (int64_t i = 0; i < hd; i += W) {
-        const V k = L::load(kr, i);
-#pragma GCC unroll 16
-        for (int g = 0; g < G; ++g) a[g] = S::fma(S::load(qs + g * hd + i), k, a[g]);
-      }
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) S::store(part + (g * W + r) * W, a[g]);
+      row_scores<S, L, G, 1>(t.k + j0 + r, qs, hd, part + r * W);
     }
     for (int64_t r = rows; r < W; ++r) {  // finite values in the unused lanes
 #pragma GCC unroll 16
@@ -152,19 +215,13 @@ void tile_group(const Job& job, const TileRows& t, int64_t h0, const TileRows* a
     job.m[h0 + g] = m_new;
   }
 
-  // 3. Weighted V rows, W output elements of every head at a time.
-  for (int64_t i = 0; i < hd; i += W) {
-    V a[G];
-#pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) a[g] = S::mul(S::load(acc + g * hd + i), S::set1(corr[g]));
-    for (int64_t r = 0; r < n; ++r) {
-      const V v = L::load(t.v[r], i);
-#pragma GCC unroll 16
-      for (int g = 0; g < G; ++g) a[g] = S::fma(S::set1(p[g * kTile + r]), v, a[g]);
-    }
-#pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) S::store(acc + g * hd + i, a[g]);
-  }
+  // 3. Weighted V rows: each accumulator is a chain of n dependent FMAs, so a
+  // small group takes two chunks of W elements at once to keep enough chains
+  // in flight for the FMA units.
+  constexpr int U = G <= 4 ? 2 : 1;
+  const int64_t wide = hd - hd % (U * W);
+  for (int64_t i = 0; i < wide; i += U * W) add_v_rows<S, L, G, U>(t, p, corr, hd, i, acc);
+  for (int64_t i = wide; i < hd; i += W) add_v_rows<S, L, G, 1>(t, p, corr, hd, i, acc);
 }
 
 template <class S, class L>
