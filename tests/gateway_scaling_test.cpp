@@ -136,6 +136,37 @@ models:
   EXPECT_TRUE(stack->gateway.upstreams.empty());
 }
 
+// A model's route takes the route options of gateway.yaml: aliases, a
+// fallback pool, sticky routing.
+TEST(GatewayStackConfig, ModelsTakeRouteOptions) {
+  auto stack = parse_stack(R"(
+upstreams: [{name: remote, url: "http://127.0.0.1:9"}]
+tiers: {pro: {models: ["*"]}}
+keys: {db: /tmp/x.db}
+models:
+  - name: tiny
+    model: /models/tiny.gguf
+    aliases: [small, mini]
+    fallback: [remote]
+    sticky: prefix
+    sticky_prefix_bytes: 256
+  - name: other
+    model: /models/other.gguf
+)");
+  ASSERT_TRUE(stack.ok()) << stack.status().message();
+  ASSERT_EQ(stack->gateway.routes.size(), 2u);
+  const RouteConfig& tiny = stack->gateway.routes[0];
+  EXPECT_EQ(tiny.model, "tiny");
+  EXPECT_EQ(tiny.aliases, (std::vector<std::string>{"small", "mini"}));
+  EXPECT_EQ(tiny.fallback, (std::vector<std::string>{"remote"}));
+  EXPECT_TRUE(tiny.pool.empty());  // the replicas, as they start
+  EXPECT_TRUE(tiny.sticky_prefix);
+  EXPECT_EQ(tiny.sticky_prefix_bytes, 256u);
+  const RouteConfig& other = stack->gateway.routes[1];
+  EXPECT_FALSE(other.sticky_prefix);
+  EXPECT_TRUE(other.aliases.empty());
+}
+
 TEST(GatewayStackConfig, BadInputNamesTheKey) {
   const std::pair<const char*, const char*> cases[] = {
       {"models: []", "models: expected a non-empty list"},
@@ -145,6 +176,14 @@ TEST(GatewayStackConfig, BadInputNamesTheKey) {
       {"models: [{name: a, model: m, replicas: {target_queue: 0}}]", "models[0].replicas.target_queue"},
       {"models: [{name: a, model: m, replicas: {maxx: 1}}]", "models[0].replicas: unknown key 'maxx'"},
       {"models: [{name: a, model: m}, {name: a, model: n}]", "models[1].name: 'a' has two routes"},
+      {"models: [{name: a, model: m, aliases: [b]}, {name: b, model: n}]",
+       "models[1].name: 'b' has two routes"},
+      {"models: [{name: a, model: m}, {name: b, model: n, aliases: [a]}]",
+       "models[1].aliases: 'a' names two"},
+      {"models: [{name: a, model: m, sticky: always}]", "models[0].sticky: 'always' must be prefix or none"},
+      {"models: [{name: a, model: m, sticky_prefix_bytes: 0}]", "models[0].sticky_prefix_bytes"},
+      {"models: [{name: a, model: m, fallback: [nowhere]}]",
+       "models[0].fallback: no upstream named 'nowhere'"},
   };
   for (const auto& [yaml, error] : cases) {
     auto stack = parse_stack(yaml);

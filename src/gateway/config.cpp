@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -128,36 +128,19 @@ Status check_upstream_names(const Config& config, const std::vector<std::string>
 
 Status parse_routes(const YAML::Node& node, Config& config) {
   if (!node || !node.IsSequence() || node.size() == 0) return Error("routes: expected a non-empty list");
-  std::set<std::string> models;
+  std::set<std::string> names;
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = fmt::format("routes[{}]", i);
     GS_RETURN_IF_ERROR(check_keys(node[i], where,
                                   {"model", "aliases", "pool", "fallback", "sticky", "sticky_prefix_bytes"}));
     RouteConfig r;
     GS_RETURN_IF_ERROR(read_scalar(node[i], where, "model", r.model));
-    GS_RETURN_IF_ERROR(read_strings(node[i], where, "aliases", r.aliases));
     GS_RETURN_IF_ERROR(read_strings(node[i], where, "pool", r.pool));
-    GS_RETURN_IF_ERROR(read_strings(node[i], where, "fallback", r.fallback));
-    std::string sticky = "none";
-    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "sticky", sticky));
-    if (sticky != "none" && sticky != "prefix") {
-      return Error("{}.sticky: '{}' must be prefix or none", where, sticky);
-    }
-    r.sticky_prefix = sticky == "prefix";
-    int64_t prefix_bytes = static_cast<int64_t>(r.sticky_prefix_bytes);
-    GS_RETURN_IF_ERROR(read_scalar(node[i], where, "sticky_prefix_bytes", prefix_bytes));
-    if (prefix_bytes < 1 || prefix_bytes > (1 << 20)) {
-      return Error("{}.sticky_prefix_bytes: must be 1 to 1048576", where);
-    }
-    r.sticky_prefix_bytes = static_cast<size_t>(prefix_bytes);
+    GS_RETURN_IF_ERROR(parse_route_options(node[i], where, config, r));
     if (r.model.empty()) return Error("{}.model: missing", where);
     if (r.pool.empty()) return Error("{}.pool: expected at least one upstream", where);
     GS_RETURN_IF_ERROR(check_upstream_names(config, r.pool, where + ".pool"));
-    GS_RETURN_IF_ERROR(check_upstream_names(config, r.fallback, where + ".fallback"));
-    if (!models.insert(r.model).second) return Error("{}.model: '{}' has two routes", where, r.model);
-    for (const std::string& alias : r.aliases) {
-      if (!models.insert(alias).second) return Error("{}.aliases: '{}' names two routes", where, alias);
-    }
+    GS_RETURN_IF_ERROR(claim_route_names(r, where, "model", names));
     config.routes.push_back(std::move(r));
   }
   return Status::Ok();
@@ -294,6 +277,37 @@ Status parse_root(const YAML::Node& root, Config& config) {
 }
 
 }  // namespace
+
+Status parse_route_options(const YAML::Node& node, const std::string& where, const Config& config,
+                           RouteConfig& route) {
+  GS_RETURN_IF_ERROR(read_strings(node, where, "aliases", route.aliases));
+  GS_RETURN_IF_ERROR(read_strings(node, where, "fallback", route.fallback));
+  GS_RETURN_IF_ERROR(check_upstream_names(config, route.fallback, where + ".fallback"));
+  std::string sticky = route.sticky_prefix ? "prefix" : "none";
+  GS_RETURN_IF_ERROR(read_scalar(node, where, "sticky", sticky));
+  if (sticky != "none" && sticky != "prefix") {
+    return Error("{}.sticky: '{}' must be prefix or none", where, sticky);
+  }
+  route.sticky_prefix = sticky == "prefix";
+  int64_t prefix_bytes = static_cast<int64_t>(route.sticky_prefix_bytes);
+  GS_RETURN_IF_ERROR(read_scalar(node, where, "sticky_prefix_bytes", prefix_bytes));
+  if (prefix_bytes < 1 || prefix_bytes > (1 << 20)) {
+    return Error("{}.sticky_prefix_bytes: must be 1 to 1048576", where);
+  }
+  route.sticky_prefix_bytes = static_cast<size_t>(prefix_bytes);
+  return Status::Ok();
+}
+
+Status claim_route_names(const RouteConfig& route, const std::string& where, const char* model_key,
+                         std::set<std::string>& names) {
+  if (!names.insert(route.model).second) {
+    return Error("{}.{}: '{}' has two routes", where, model_key, route.model);
+  }
+  for (const std::string& alias : route.aliases) {
+    if (!names.insert(alias).second) return Error("{}.aliases: '{}' names two routes", where, alias);
+  }
+  return Status::Ok();
+}
 
 Status parse_gateway_keys(const YAML::Node& root, Config& config, bool routes_optional) {
   std::string listen;

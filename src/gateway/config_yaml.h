@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
+#include <set>
 #include <string>
 
 #include "gateway/config.h"
@@ -33,6 +34,16 @@ Status read_scalar(const YAML::Node& parent, const std::string& where, const cha
   }
   return Status::Ok();
 }
+
+// A route's options besides its model and pool, shared by gateway.yaml's
+// routes and stack.yaml's models: aliases, fallback (upstream names, checked
+// against config's upstreams), sticky and sticky_prefix_bytes.
+Status parse_route_options(const YAML::Node& node, const std::string& where, const Config& config,
+                           RouteConfig& route);
+// Adds the route's model name and aliases to `names`; an error names the one
+// already taken by another route (the model under `where`.`model_key`).
+Status claim_route_names(const RouteConfig& route, const std::string& where, const char* model_key,
+                         std::set<std::string>& names);
 
 // Reads the gateway keys of `root` (already checked for unknown keys).
 // `routes_optional`: upstreams and routes may be absent (routes come from

@@ -414,7 +414,10 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     usage.completion_tokens = job.usage.completion_tokens;
     return finish(200);
   }
-  if (demand_hook_ && !demand_hook_(canonical)) return finish(refuse_cold(job, canonical));
+  // No replica came up in time: the route's fallback pool answers if it has one.
+  if (demand_hook_ && !demand_hook_(canonical) && route->fallback.empty()) {
+    return finish(refuse_cold(job, canonical));
+  }
   start_proxy(std::move(job), std::move(trace));
 }
 

@@ -38,7 +38,9 @@ Status parse_policy(const YAML::Node& node, const std::string& where, ReplicaPol
 }
 
 Status parse_model(const YAML::Node& node, const std::string& where, ModelStack& m) {
-  GS_RETURN_IF_ERROR(check_keys(node, where, {"name", "model", "serve_args", "replicas", "start_timeout_s"}));
+  GS_RETURN_IF_ERROR(check_keys(node, where,
+                                {"name", "model", "serve_args", "replicas", "start_timeout_s", "aliases",
+                                 "fallback", "sticky", "sticky_prefix_bytes"}));
   GS_RETURN_IF_ERROR(read_scalar(node, where, "name", m.name));
   GS_RETURN_IF_ERROR(read_scalar(node, where, "model", m.model));
   GS_RETURN_IF_ERROR(read_scalar(node, where, "start_timeout_s", m.start_timeout_s));
@@ -58,13 +60,19 @@ Status parse_model(const YAML::Node& node, const std::string& where, ModelStack&
 Status parse_models(const YAML::Node& node, StackConfig& stack) {
   if (!node || !node.IsSequence() || node.size() == 0) return Error("models: expected a non-empty list");
   std::set<std::string> names;
-  for (const RouteConfig& r : stack.gateway.routes) names.insert(r.model);
+  for (const RouteConfig& r : stack.gateway.routes) {
+    GS_RETURN_IF_ERROR(claim_route_names(r, "routes", "model", names));
+  }
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = fmt::format("models[{}]", i);
     ModelStack m;
     GS_RETURN_IF_ERROR(parse_model(node[i], where, m));
-    if (!names.insert(m.name).second) return Error("{}.name: '{}' has two routes", where, m.name);
-    stack.gateway.routes.push_back(RouteConfig{m.name, {}, {}, {}});
+    // The route's pool is the model's replicas, filled in as they start.
+    RouteConfig route;
+    route.model = m.name;
+    GS_RETURN_IF_ERROR(parse_route_options(node[i], where, stack.gateway, route));
+    GS_RETURN_IF_ERROR(claim_route_names(route, where, "name", names));
+    stack.gateway.routes.push_back(std::move(route));
     stack.models.push_back(std::move(m));
   }
   return Status::Ok();

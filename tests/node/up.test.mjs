@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MODEL_ID, MODEL_PATH, REQUEST_TIMEOUT_MS, postJSON } from './harness.mjs';
+import { MODEL_ID, MODEL_PATH, REQUEST_TIMEOUT_MS, postJSON, startServer } from './harness.mjs';
 import { createKey, eventually, makeWorkDir, metricValue, startGateway, writeConfig } from './gateway_harness.mjs';
 
 const SCALE_TIMEOUT_MS = 180_000;
@@ -144,6 +144,32 @@ describe('genstack up: a cold start that fails', () => {
       assert.equal((await fetch(`${up.baseURL}/health`)).status, 200, 'the gateway keeps serving');
     } finally {
       assert.equal((await up.stop()).code, 0, up.logs());
+      work.remove();
+    }
+  });
+
+  test("a model's fallback answers instead, under its alias too", async () => {
+    const work = makeWorkDir();
+    const key = createKey(work.db, 'pro', 'up-key');
+    const spare = await startServer();
+    const config = stackConfig(work, { min: 0, max: 1 });
+    config.upstreams = [{ name: 'spare', url: spare.baseURL }];
+    config.models[0].model = path.join(work.dir, 'missing.gguf');
+    config.models[0].start_timeout_s = 2;
+    config.models[0].fallback = ['spare'];
+    config.models[0].aliases = ['tiny-alias'];
+    const up = await startUp(writeConfig(work.dir, config));
+    try {
+      const headers = { Authorization: `Bearer ${key.secret}` };
+      for (const model of [MODEL_ID, 'tiny-alias']) {
+        const r = await postJSON(up.baseURL, '/v1/chat/completions', { ...chat(8), model }, { headers });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.model, MODEL_ID);
+        assert.ok(r.json.choices[0].message.content.length > 0);
+      }
+    } finally {
+      assert.equal((await up.stop()).code, 0, up.logs());
+      await spare.stop();
       work.remove();
     }
   });
