@@ -57,6 +57,16 @@ void Sampler::reset() {
 }
 
 int32_t Sampler::sample(const float* logits) {
+  // Greedy without penalties reads the logits as they are: no candidate list
+  // (a vocabulary of 49,152 makes it 590 KB written per token).
+  if (params_.temperature <= 0.0f && (!penalties_active(params_) || recent_.empty())) {
+    if (vocab_size_ == 0) return 0;
+    int32_t best = 0;
+    for (int32_t i = 1; i < vocab_size_; ++i) {
+      if (logits[i] > logits[best]) best = i;  // the lowest id among ties, as argmax()
+    }
+    return best;
+  }
   candidates_.resize(static_cast<size_t>(vocab_size_));
   for (int32_t i = 0; i < vocab_size_; ++i) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.0f};
   sorted_ = false;
