@@ -154,11 +154,14 @@ void BM_ReadBandwidth(benchmark::State& state, int threads) {
 // block, kHeadMajor stores each head's 16 rows together (2 KiB runs), as the
 // server does; kRowMajor puts rows of all 8 heads (1 KiB) one after another;
 // kOneBlock is one block of n_pos rows a layer, as `genstack bench` and
-// `genstack run` (Context) have it: each head's rows one contiguous run. Like decode,
+// `genstack run` (Context) have it: each head's rows one contiguous run;
+// kLayerMajor is 16-position blocks laid out [layer][kv head][block][row]
+// (KvCache's layout), the sequence's blocks consecutive, as a fresh pool
+// hands them out: each head's rows again one run. Like decode,
 // every iteration reads another layer's cache (as many layers as fill
 // GENSTACK_BENCH_ARENA_MB), so it comes from DRAM. Bytes/s counts the K and
 // V rows read.
-enum class CacheLayout { kRowMajor, kHeadMajor, kOneBlock };
+enum class CacheLayout { kRowMajor, kHeadMajor, kOneBlock, kLayerMajor };
 
 void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, CacheLayout layout) {
   constexpr int64_t kKvHeads = 8, kGroup = 4, kHeadDim = 64;
@@ -178,7 +181,9 @@ void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, CacheLa
   std::vector<std::vector<KvBlock>> blocks(static_cast<size_t>(layers));
   for (int64_t l = 0; l < layers; ++l) {
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const size_t at = static_cast<size_t>(b * layers + l) * block_bytes;
+      const size_t at = layout == CacheLayout::kLayerMajor
+                            ? static_cast<size_t>(l * kKvHeads * n_blocks + b) * block_rows * slice
+                            : static_cast<size_t>(b * layers + l) * block_bytes;
       blocks[static_cast<size_t>(l)].push_back({arena.get() + at, arena.get() + half + at});
     }
   }
@@ -193,8 +198,9 @@ void BM_AttendGroup(benchmark::State& state, int64_t n_pos, int threads, CacheLa
     layer = layer + 1 < layers ? layer + 1 : 0;
     pool.run([&](int ith, int nth) {
       for (int64_t g = ith; g < kKvHeads; g += nth) {
+        const int64_t head_rows = layout == CacheLayout::kLayerMajor ? n_blocks * block_rows : block_rows;
         const KvLayout kv = head_major
-                                ? KvLayout{GgmlType::F16, slice, g * block_rows * kHeadDim, block_rows, list}
+                                ? KvLayout{GgmlType::F16, slice, g * head_rows * kHeadDim, block_rows, list}
                                 : KvLayout{GgmlType::F16, slice * kKvHeads, g * kHeadDim, block_rows, list};
         const int64_t at = g * kGroup * kHeadDim;
         attend_group(&q[at], kGroup, kv, kHeadDim, n_pos, 0.125f, &scratch[per_thread * ith], &out[at]);
@@ -247,7 +253,8 @@ const bool registered = [] {
   }
   const std::pair<CacheLayout, const char*> layouts[] = {{CacheLayout::kRowMajor, "row_major"},
                                                          {CacheLayout::kHeadMajor, "head_major"},
-                                                         {CacheLayout::kOneBlock, "one_block"}};
+                                                         {CacheLayout::kOneBlock, "one_block"},
+                                                         {CacheLayout::kLayerMajor, "layer_major"}};
   for (const auto& [layout, layout_name] : layouts) {
     for (int64_t n_pos : {512, 4096}) {
       for (int threads : {1, 2}) {

@@ -54,6 +54,10 @@ void BlockPool::release(int32_t b) {
   }
 }
 
+void BlockPool::release_all(std::span<const int32_t> blocks) {
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) release(*it);
+}
+
 std::vector<int32_t> BlockPool::match_prefix(std::span<const TokenId> tokens, int32_t max_blocks) {
   std::vector<int32_t> out;
   const int32_t limit = std::min<int32_t>(max_blocks, static_cast<int32_t>(tokens.size()) / block_rows_);

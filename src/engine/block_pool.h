@@ -29,6 +29,11 @@ class BlockPool {
   // A block for new rows (reference count 1), or -1 when none is left.
   int32_t allocate();
   void release(int32_t block);
+  // Releases a sequence's blocks, last first: the free list then hands them
+  // out again first to last, so a new sequence's blocks are consecutive
+  // (attention reads a head's rows in one run, see KvCache), and cached
+  // prefix blocks are evicted from the end of a prompt before its start.
+  void release_all(std::span<const int32_t> blocks);
 
   // The longest run of published blocks that hold tokens[0, k * block_rows)
   // for some k <= max_blocks; each is retained for the caller.

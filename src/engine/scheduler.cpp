@@ -167,7 +167,7 @@ void Scheduler::admit() {
         preempt(*victim);
         continue;
       }
-      for (int32_t b : seq.blocks) blocks_->release(b);
+      blocks_->release_all(seq.blocks);
       seq.blocks.clear();
       seq.n_cached = 0;
       seq.n_published = 0;
@@ -201,7 +201,7 @@ bool Scheduler::ensure_blocks(Sequence& seq, int64_t n_positions) {
 }
 
 void Scheduler::preempt(Sequence& seq) {
-  for (int32_t b : seq.blocks) blocks_->release(b);
+  blocks_->release_all(seq.blocks);
   seq.blocks.clear();
   seq.n_cached = 0;
   seq.n_published = 0;
@@ -319,7 +319,7 @@ void Scheduler::sample(Sequence& seq, const float* logits) {
 
 void Scheduler::retire(Sequence& seq, FinishReason reason, std::string error) {
   seq.finish(reason, std::move(error));
-  for (int32_t b : seq.blocks) blocks_->release(b);
+  blocks_->release_all(seq.blocks);
   seq.blocks.clear();
   const auto same = [&](const auto& p) { return p.get() == &seq; };
   if (auto it = std::find_if(running_.begin(), running_.end(), same); it != running_.end()) {
