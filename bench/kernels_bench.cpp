@@ -148,11 +148,12 @@ void BM_ReadBandwidth(benchmark::State& state, int threads) {
 }
 
 // One decoded token's attention in one layer of Llama-3.2-1B's shape: 8 kv
-// heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions in
-// blocks of 16 positions laid out as KvCache does ([block][layer], K and V
-// apart), the kv heads split across the threads as Forward does. Within a
-// block, kHeadMajor stores each head's 16 rows together (2 KiB runs), as the
-// server does; kRowMajor puts rows of all 8 heads (1 KiB) one after another;
+// heads of 4 query heads each, head_dim 64, f16 cache of n_pos positions (K
+// and V apart), the kv heads split across the threads as Forward does. The
+// layouts, kept to compare: kRowMajor and kHeadMajor are 16-position blocks
+// laid out [block][layer]; within a block kRowMajor puts rows of all 8 heads
+// (1 KiB) one after another, kHeadMajor each head's 16 rows together (2 KiB
+// runs; the server's layout before kLayerMajor);
 // kOneBlock is one block of n_pos rows a layer, as `genstack bench` and
 // `genstack run` (Context) have it: each head's rows one contiguous run;
 // kLayerMajor is 16-position blocks laid out [layer][kv head][block][row]

@@ -15,7 +15,6 @@ Result<std::unique_ptr<KvCache>> KvCache::create(const ModelConfig& c, const KvC
   const int64_t rows = options.n_blocks * options.block_rows;
   if (rows > (int64_t{1} << 24)) return Error("KV cache of {} positions is too large", rows);
   std::unique_ptr<KvCache> cache(new KvCache());
-  cache->n_layer_ = c.n_layer;
   cache->n_blocks_ = options.n_blocks;
   cache->block_rows_ = options.block_rows;
   cache->type_ = options.type;

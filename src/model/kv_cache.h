@@ -66,7 +66,6 @@ class KvCache {
     return static_cast<size_t>(head * n_blocks_ * block_rows_ + row) * slice_bytes_;
   }
 
-  int64_t n_layer_ = 0;
   int64_t n_head_kv_ = 0;
   int64_t head_dim_ = 0;
   int64_t n_blocks_ = 0;

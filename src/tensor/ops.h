@@ -31,9 +31,10 @@ void store_kv_row(GgmlType type, const float* src, void* dst, int64_t n);
 // Cached K/V rows live in blocks of `block_rows` positions: position p of a
 // sequence is row (p % block_rows) of blocks[p / block_rows]. The head's
 // slice of row r starts `offset` elements (as bytes of `type`) plus
-// r * row_stride bytes into the block: KvCache stores each head's rows
-// together (row_stride = one slice, offset = head * block_rows slices); a
-// cache of whole rows has row_stride = all heads, offset = head * head_dim.
+// r * row_stride bytes into the block: KvCache stores each head's rows of
+// all blocks together (row_stride = one slice, offset = head * n_blocks *
+// block_rows slices); a cache of whole rows has row_stride = all heads,
+// offset = head * head_dim.
 struct KvBlock {
   const uint8_t* k;
   const uint8_t* v;
