@@ -1,9 +1,12 @@
-// A decoder-only transformer loaded from GGUF: hyper-parameters, weights (views
-// into the memory-mapped file, never copied) and the tokenizer.
+// A decoder-only transformer loaded from GGUF: hyper-parameters, weights and
+// the tokenizer. Weights are views into the memory-mapped file, except the
+// matrices this CPU multiplies faster in another layout (tensor/repack.h):
+// those are copied into it once, at load time.
 // Architectures: `llama` (Llama 2/3.x, TinyLlama, SmolLM2, Mistral) and
 // `qwen2` (q/k/v biases, NeoX RoPE).
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +71,7 @@ class Model {
   Model() = default;
   Status load_config();
   Status load_weights();
+  Status repack_weights();
 
   std::unique_ptr<gguf::File> file_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -76,6 +80,10 @@ class Model {
   std::vector<float> output_norm_;
   std::vector<float> rope_freq_factors_;
   std::vector<LayerWeights> layers_;
+  struct FreeBytes {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t[], FreeBytes> repacked_;  // the repacked matrices, one after another
 };
 
 }  // namespace gs

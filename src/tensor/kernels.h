@@ -63,6 +63,12 @@ Kernel avx512_kernel(GgmlType type);
 Kernel avx2_kernel_k(GgmlType type);
 Kernel avx512_kernel_k(GgmlType type);
 
+// Kernels for Q8_0 weights in the kQ8_0x4 layout (tensor/repack.h): Tile::w
+// is the first row of a group of four, w_stride the bytes of one row, and nr
+// a multiple of 4.
+Kernel scalar_kernel_q8_0x4();
+Kernel avx2_kernel_q8_0x4();
+
 // The activation format a weight type is multiplied with: Q8_0, Q8_1, Q8_K,
 // or F32 (activations used as they are).
 GgmlType dot_type(GgmlType weight);

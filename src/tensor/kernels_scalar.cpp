@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "tensor/kernels.h"
+#include "tensor/repack.h"
 
 namespace gs::kern {
 namespace {
@@ -241,7 +242,29 @@ void scalar_tile(const Tile& p) {
   }
 }
 
+// Q8_0 rows interleaved four at a time (tensor/repack.h): row r of a group
+// is element 8c + j at qs[32c + 8r + j].
+void scalar_tile_q8_0x4(const Tile& p) {
+  const int64_t nb = p.n / kQK;
+  for (int t = 0; t < p.nt; ++t) {
+    const BlockQ8_0* a = row_blocks<BlockQ8_0>(p.a, p.a_stride, t);
+    for (int row = 0; row < p.nr; ++row) {
+      const BlockQ8_0x4* w = row_blocks<BlockQ8_0x4>(p.w, p.w_stride, row / 4 * 4);
+      const int r = row % 4;
+      float sum = 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        int32_t isum = 0;
+        for (int e = 0; e < kQK; ++e) isum += w[b].qs[32 * (e / 8) + 8 * r + e % 8] * a[b].qs[e];
+        sum += static_cast<float>(isum) * h2f(w[b].d[r]) * h2f(a[b].d);
+      }
+      p.y[t * p.y_stride + row] = sum;
+    }
+  }
+}
+
 }  // namespace
+
+Kernel scalar_kernel_q8_0x4() { return {scalar_tile_q8_0x4, 4, 1, 4}; }
 
 Kernel scalar_kernel(GgmlType type) {
   // Tiles of one row and one token: the scalar code gains nothing from reuse

@@ -9,14 +9,20 @@
 #include "tensor/cpu.h"
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
+#include "tensor/repack.h"
 
 namespace gs {
 namespace {
 
-// The best kernel the active level has for `type`; a level without one falls
-// back to the next lower level (scalar covers every supported type).
-kern::Kernel pick_kernel(GgmlType type) {
+// The best kernel the active level has for `w`; a level without one falls
+// back to the next lower level (scalar covers every supported type). A
+// repacked matrix keeps its layout's kernels whatever level is active now.
+kern::Kernel pick_kernel(const WeightView& w) {
   const SimdLevel level = active_simd();
+  if (w.layout == WeightLayout::kQ8_0x4) {
+    return level == SimdLevel::kScalar ? kern::scalar_kernel_q8_0x4() : kern::avx2_kernel_q8_0x4();
+  }
+  const GgmlType type = w.type;
   if (level == SimdLevel::kAvx512Vnni) {
     if (kern::Kernel k = kern::avx512_kernel(type); k.fn) return k;
   }
@@ -69,7 +75,7 @@ constexpr size_t kActivationChunkBytes = size_t{1} << 20;
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch) {
   if (w.rows <= 0 || n_tokens <= 0) return;
-  const kern::Kernel kernel = pick_kernel(w.type);
+  const kern::Kernel kernel = pick_kernel(w);
   if (!kernel.fn) unsupported(w.type);
 
   // Activations in the kernel's dot type, each token's row contiguous.
@@ -150,6 +156,12 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
 }
 
 void get_row(const WeightView& w, int64_t row, float* out) {
+  if (w.layout == WeightLayout::kQ8_0x4) {
+    std::vector<BlockQ8_0> blocks(static_cast<size_t>(w.cols / kQK));
+    unpack_q8_0x4_row(w, row, blocks.data());
+    dequantize_row(GgmlType::Q8_0, blocks.data(), out, w.cols);
+    return;
+  }
   const size_t stride = row_bytes(w.type, w.cols);
   dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * stride, out,
                  w.cols);

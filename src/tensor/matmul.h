@@ -10,14 +10,22 @@
 
 namespace gs {
 
-// A 2-D weight matrix in GGUF layout: `rows` rows of `cols` elements, each row
-// stored contiguously in `type` (rows * row_bytes(type, cols) bytes). The data
-// usually points into the memory-mapped model file.
+// How a matrix's rows are stored. kRows is GGUF's layout; the others are
+// copies some SIMD levels multiply faster (tensor/repack.h).
+enum class WeightLayout : uint8_t {
+  kRows,    // each row contiguous
+  kQ8_0x4,  // Q8_0 rows interleaved four at a time (BlockQ8_0x4)
+};
+
+// A 2-D weight matrix: `rows` rows of `cols` elements of `type`, in
+// rows * row_bytes(type, cols) bytes. In GGUF's layout (kRows) each row is
+// contiguous and the data usually points into the memory-mapped model file.
 struct WeightView {
   GgmlType type = GgmlType::F32;
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
+  WeightLayout layout = WeightLayout::kRows;
 };
 
 // Reusable buffers for matmul (quantized activations); grown, never shrunk,
