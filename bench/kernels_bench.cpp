@@ -26,6 +26,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -33,6 +34,7 @@
 #include "tensor/matmul.h"
 #include "tensor/ops.h"
 #include "tensor/quants.h"
+#include "tensor/repack.h"
 #include "tensor/types.h"
 
 namespace gs {
@@ -65,7 +67,7 @@ struct Arena {
   int64_t copies = 1;
 };
 
-Arena make_arena(GgmlType type, int64_t rows, int64_t cols) {
+Arena make_arena(GgmlType type, int64_t rows, int64_t cols, WeightLayout layout) {
   Arena arena;
   const size_t rb = row_bytes(type, cols);
   arena.matrix_bytes = rb * static_cast<size_t>(rows);
@@ -74,6 +76,10 @@ Arena make_arena(GgmlType type, int64_t rows, int64_t cols) {
   arena.data.reset(new uint8_t[arena.matrix_bytes * static_cast<size_t>(arena.copies)]);
   const std::vector<float> f = random_floats(static_cast<size_t>(rows * cols), 42);
   for (int64_t r = 0; r < rows; ++r) quantize_row(type, f.data() + r * cols, arena.data.get() + r * rb, cols);
+  if (layout != WeightLayout::kRows) {
+    std::vector<uint8_t> rows_copy(arena.data.get(), arena.data.get() + arena.matrix_bytes);
+    repack(WeightView{type, rows, cols, rows_copy.data()}, layout, arena.data.get());
+  }
   for (int64_t c = 1; c < arena.copies; ++c) {
     std::memcpy(arena.data.get() + arena.matrix_bytes * c, arena.data.get(), arena.matrix_bytes);
   }
@@ -82,28 +88,31 @@ Arena make_arena(GgmlType type, int64_t rows, int64_t cols) {
 
 // The arena of the last matrix asked for: repetitions of one benchmark
 // (--benchmark_repetitions) reuse it instead of filling another GiB.
-const Arena& arena_for(GgmlType type, int64_t rows, int64_t cols) {
+const Arena& arena_for(GgmlType type, int64_t rows, int64_t cols, WeightLayout layout) {
   static Arena arena;
   static GgmlType cached_type;
+  static WeightLayout cached_layout;
   static int64_t cached_rows = 0, cached_cols = 0;
-  if (!arena.data || type != cached_type || rows != cached_rows || cols != cached_cols) {
+  if (!arena.data || type != cached_type || layout != cached_layout || rows != cached_rows ||
+      cols != cached_cols) {
     arena = Arena{};  // free the old one first
-    arena = make_arena(type, rows, cols);
+    arena = make_arena(type, rows, cols, layout);
     cached_type = type;
+    cached_layout = layout;
     cached_rows = rows;
     cached_cols = cols;
   }
   return arena;
 }
 
-void BM_Matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols, int64_t n_tokens,
-               int threads) {
-  const Arena& arena = arena_for(type, rows, cols);
+void BM_Matmul(benchmark::State& state, GgmlType type, WeightLayout layout, int64_t rows, int64_t cols,
+               int64_t n_tokens, int threads) {
+  const Arena& arena = arena_for(type, rows, cols, layout);
   const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * cols), 1);
   std::vector<float> y(static_cast<size_t>(n_tokens * rows));
   ThreadPool& pool = pool_of(threads);
   MatmulScratch scratch;
-  WeightView w{type, rows, cols, arena.data.get()};
+  WeightView w{type, rows, cols, arena.data.get(), layout};
   int64_t copy = 0;
   for (auto _ : state) {
     w.data = arena.data.get() + arena.matrix_bytes * static_cast<size_t>(copy);
@@ -234,16 +243,23 @@ const bool registered = [] {
                             GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
                             GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
   const int64_t shapes[][2] = {{576, 576}, {1536, 576}, {2048, 2048}, {8192, 2048}};
-  for (GgmlType type : types) {
+  // q8_0x4: Q8_0 in the AVX2 kernels' interleaved layout (tensor/repack.h);
+  // 8 tokens: the batched decode of 8 sequences.
+  const std::tuple<GgmlType, WeightLayout, std::string> variants[] = {
+      {GgmlType::Q8_0, WeightLayout::kQ8_0x4, "q8_0x4"}};
+  std::vector<std::tuple<GgmlType, WeightLayout, std::string>> all;
+  for (GgmlType type : types) all.emplace_back(type, WeightLayout::kRows, std::string(traits(type).name));
+  all.insert(all.begin() + 1, std::begin(variants), std::end(variants));
+  for (const auto& [type, layout, type_name] : all) {
     for (const auto& shape : shapes) {
       const int64_t rows = shape[0], cols = shape[1];
       if (cols % traits(type).block_size != 0) continue;  // K formats need 256 | cols
-      for (int64_t n_tokens : {1, 64}) {
+      for (int64_t n_tokens : {1, 8, 64}) {
         for (int threads : {1, 2}) {
-          const std::string name = std::string(traits(type).name) + "/" + std::to_string(rows) + "x" +
-                                   std::to_string(cols) + "/tokens:" + std::to_string(n_tokens) +
+          const std::string name = type_name + "/" + std::to_string(rows) + "x" + std::to_string(cols) +
+                                   "/tokens:" + std::to_string(n_tokens) +
                                    "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, rows, cols, n_tokens, threads)
+          benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, layout, rows, cols, n_tokens, threads)
               ->UseRealTime()
               ->Unit(benchmark::kMicrosecond)
               ->ComputeStatistics("min", min_of)

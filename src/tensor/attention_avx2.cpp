@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "tensor/simd_avx2.h"
+
 namespace gs::attn {
 namespace {
 
@@ -53,22 +55,8 @@ struct Avx2 {
     return _mm256_mul_ps(_mm256_cvtepi32_ps(q), set1(_cvtsh_ss(h)));
   }
 
-  // 2^x for x <= 0 (Cephes exp2f: relative error about 2e-7); 0 below -127.
-  static V exp2(V x) {
-    x = _mm256_max_ps(x, set1(-127.0f));
-    const V n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const V f = _mm256_sub_ps(x, n);
-    V p = set1(1.535336188319500e-4f);
-    p = fma(p, f, set1(1.339887440266574e-3f));
-    p = fma(p, f, set1(9.618437357674640e-3f));
-    p = fma(p, f, set1(5.550332471162809e-2f));
-    p = fma(p, f, set1(2.402264791363012e-1f));
-    p = fma(p, f, set1(6.931472028550421e-1f));
-    p = fma(p, f, set1(1.0f));
-    // 2^n built in the exponent field; n = -127 gives the bits of 0.0f.
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-  }
+  // 2^x for x <= 0; 0 below -127.
+  static V exp2(V x) { return simd::exp2_nonpositive(x); }
 
   // Lane r = sum of the 8 floats at part + 8 r: a transposing tree of
   // shuffles and adds, 21 instructions for 8 rows.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cpu.h"
+#include "tensor/ops_simd.h"
 #include "tensor/quants.h"
 
 namespace gs {
@@ -32,7 +34,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, float p
 }
 
 void silu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
+  const int64_t done = active_simd() >= SimdLevel::kAvx2 ? silu_mul_avx2(gate, up, n) : 0;
+  for (int64_t i = done; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
@@ -49,7 +52,8 @@ void store_kv_row(GgmlType type, const float* src, void* dst, int64_t n) {
       return;
     case GgmlType::F16: {
       auto* out = static_cast<fp16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_fp16(src[i]);
+      const int64_t done = active_simd() >= SimdLevel::kAvx2 ? fp32_to_fp16_avx2(src, out, n) : 0;
+      for (int64_t i = done; i < n; ++i) out[i] = fp32_to_fp16(src[i]);
       return;
     }
     default:
