@@ -288,6 +288,44 @@ TEST(Matmul, PreferredLayout) {
   unsetenv("GENSTACK_REPACK");
 }
 
+// Several matrices over the same activations in one call: each output
+// exactly what its own call gives, whatever the mix of types (one shared
+// quantization when the dot types agree, separate calls when not), the
+// number of matrices or threads.
+TEST(Matmul, SharedInputMatchesSeparateCalls) {
+  const std::vector<std::vector<GgmlType>> mixes = {
+      {GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0},
+      {GgmlType::Q4_K, GgmlType::Q6_K},
+      {GgmlType::Q8_0, GgmlType::Q4_1},
+      {GgmlType::F16, GgmlType::F32, GgmlType::F16, GgmlType::F16, GgmlType::F32}};
+  std::vector<std::unique_ptr<ThreadPool>> pools;
+  for (int n = 1; n <= 3; ++n) pools.push_back(std::make_unique<ThreadPool>(n));
+  MatmulScratch scratch;
+  uint32_t seed = 300;
+  for (const auto& mix : mixes) {
+    std::vector<Weights> ws;
+    for (size_t m = 0; m < mix.size(); ++m) ws.push_back(make_weights(mix[m], 40 + 12 * m, 512, seed++));
+    std::vector<WeightView> views;
+    for (const Weights& w : ws) views.push_back(w.view());
+    for (int64_t n_tokens : {1, 5}) {
+      const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * 512), seed++);
+      for (auto& pool : pools) {
+        std::vector<std::vector<float>> ys;
+        std::vector<MatmulOutput> outs;
+        for (const WeightView& v : views)
+          ys.emplace_back(static_cast<size_t>(n_tokens * v.rows), std::nanf(""));
+        for (size_t m = 0; m < views.size(); ++m) outs.push_back({&views[m], ys[m].data()});
+        matmul(outs, x.data(), n_tokens, *pool, scratch);
+        for (size_t m = 0; m < ws.size(); ++m) {
+          EXPECT_EQ(ys[m], run_matmul(ws[m], x, n_tokens, *pool, scratch))
+              << "matrix " << m << " of " << ws.size() << ", " << n_tokens << " tokens, " << pool->size()
+              << " threads";
+        }
+      }
+    }
+  }
+}
+
 TEST(Cpu, LevelsAndNames) {
   EXPECT_EQ(simd_name(SimdLevel::kScalar), "scalar");
   EXPECT_EQ(simd_name(SimdLevel::kAvx2), "avx2");

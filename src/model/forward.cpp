@@ -92,9 +92,8 @@ void Forward::layer(size_t il) {
   pool_.parallel_for(n, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, cfg_.rms_eps);
   });
-  matmul(L.wq, xn_.data(), n, q_.data(), pool_, matmul_scratch_);
-  matmul(L.wk, xn_.data(), n, k_.data(), pool_, matmul_scratch_);
-  matmul(L.wv, xn_.data(), n, v_.data(), pool_, matmul_scratch_);
+  const MatmulOutput qkv[] = {{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}};
+  matmul(qkv, xn_.data(), n, pool_, matmul_scratch_);
   rope_and_store(il);
   attention(il);
   matmul(L.wo, attn_.data(), n, xn_.data(), pool_, matmul_scratch_);
@@ -104,8 +103,8 @@ void Forward::layer(size_t il) {
       rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, cfg_.rms_eps);
     }
   });
-  matmul(L.w_gate, xn_.data(), n, gate_.data(), pool_, matmul_scratch_);
-  matmul(L.w_up, xn_.data(), n, up_.data(), pool_, matmul_scratch_);
+  const MatmulOutput gate_up[] = {{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}};
+  matmul(gate_up, xn_.data(), n, pool_, matmul_scratch_);
   pool_.parallel_for(n, [&](int64_t b, int64_t e) {
     silu_mul(&gate_[b * cfg_.n_ff], &up_[b * cfg_.n_ff], (e - b) * cfg_.n_ff);
   });

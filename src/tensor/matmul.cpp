@@ -72,25 +72,94 @@ constexpr size_t kActivationChunkBytes = size_t{1} << 20;
 
 }  // namespace
 
+namespace {
+
+// One matrix of a call: its kernel and how its rows split into chunks.
+struct Plan {
+  kern::Kernel kernel;
+  const WeightView* w = nullptr;
+  float* y = nullptr;
+  size_t w_stride = 0;
+  int64_t tile_rows = 0, tiles_per_chunk = 0, n_chunks = 0;
+};
+
+Plan make_plan(const MatmulOutput& out, int64_t n_tokens) {
+  Plan p;
+  p.kernel = pick_kernel(*out.w);
+  if (!p.kernel.fn) unsupported(out.w->type);
+  p.w = out.w;
+  p.y = out.y;
+  p.w_stride = row_bytes(out.w->type, out.w->cols);
+  p.tile_rows = n_tokens == 1 ? p.kernel.decode_rows : p.kernel.rows;
+  const int64_t n_row_tiles = (out.w->rows + p.tile_rows - 1) / p.tile_rows;
+  p.tiles_per_chunk = static_cast<int64_t>(kChunkBytes / (p.w_stride * static_cast<size_t>(p.tile_rows)));
+  if (p.tiles_per_chunk < 1) p.tiles_per_chunk = 1;
+  p.n_chunks = (n_row_tiles + p.tiles_per_chunk - 1) / p.tiles_per_chunk;
+  return p;
+}
+
+// Rows of chunk `chunk` of p for tokens [t0, t_end): a row tile at a time,
+// and for each, every token tile, so that the weights are reused from L1.
+void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stride, int64_t t0,
+               int64_t t_end) {
+  const WeightView& w = *p.w;
+  kern::Tile tile;
+  tile.n = w.cols;
+  tile.w_stride = p.w_stride;
+  tile.a_stride = act_stride;
+  tile.y_stride = w.rows;
+  const int64_t tile_tokens = p.kernel.tokens;
+  const int64_t r0 = chunk * p.tiles_per_chunk * p.tile_rows;
+  const int64_t r1 =
+      r0 + p.tiles_per_chunk * p.tile_rows < w.rows ? r0 + p.tiles_per_chunk * p.tile_rows : w.rows;
+  for (int64_t r = r0; r < r1; r += p.tile_rows) {
+    tile.w = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * p.w_stride;
+    tile.nr = static_cast<int>(r1 - r < p.tile_rows ? r1 - r : p.tile_rows);
+    for (int64_t t = t0; t < t_end; t += tile_tokens) {
+      tile.a = act + static_cast<size_t>(t) * act_stride;
+      tile.nt = static_cast<int>(t_end - t < tile_tokens ? t_end - t : tile_tokens);
+      tile.y = p.y + t * w.rows + r;
+      p.kernel.fn(tile);
+    }
+  }
+}
+
+}  // namespace
+
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch) {
-  if (w.rows <= 0 || n_tokens <= 0) return;
-  const kern::Kernel kernel = pick_kernel(w);
-  if (!kernel.fn) unsupported(w.type);
+  const MatmulOutput out{&w, y};
+  matmul(std::span<const MatmulOutput>(&out, 1), x, n_tokens, pool, scratch);
+}
 
-  // Activations in the kernel's dot type, each token's row contiguous.
-  const GgmlType dot = kern::dot_type(w.type);
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  if (outs.empty() || n_tokens <= 0) return;
+  const int64_t cols = outs[0].w->cols;
+  const GgmlType dot = kern::dot_type(outs[0].w->type);
+  for (const MatmulOutput& out : outs) {
+    if (out.w->cols != cols || kern::dot_type(out.w->type) != dot) {
+      for (const MatmulOutput& one : outs) matmul(*one.w, x, n_tokens, one.y, pool, scratch);
+      return;
+    }
+  }
+  constexpr size_t kMaxOutputs = 4;
+  if (outs.size() > kMaxOutputs) {
+    matmul(outs.first(kMaxOutputs), x, n_tokens, pool, scratch);
+    matmul(outs.subspan(kMaxOutputs), x, n_tokens, pool, scratch);
+    return;
+  }
+
+  // Activations in the kernels' dot type, each token's row contiguous.
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  size_t act_stride = static_cast<size_t>(w.cols) * sizeof(float);
+  size_t act_stride = static_cast<size_t>(cols) * sizeof(float);
   if (dot != GgmlType::F32) {
-    act_stride = row_bytes(dot, w.cols);
+    act_stride = row_bytes(dot, cols);
     const size_t need = act_stride * static_cast<size_t>(n_tokens);
     if (scratch.buffer.size() < need) scratch.buffer.resize(need);
     uint8_t* q = scratch.buffer.data();
     auto quantize_tokens = [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) {
-        quantize_activations(dot, x + t * w.cols, q + t * act_stride, w.cols);
-      }
+      for (int64_t t = begin; t < end; ++t) quantize_activations(dot, x + t * cols, q + t * act_stride, cols);
     };
     if (n_tokens == 1) {
       quantize_tokens(0, 1);  // a few microseconds: not worth waking the pool
@@ -100,39 +169,30 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
     act = q;
   }
 
-  const size_t w_stride = row_bytes(w.type, w.cols);
-  const int64_t tile_rows = n_tokens == 1 ? kernel.decode_rows : kernel.rows, tile_tokens = kernel.tokens;
-  const int64_t n_row_tiles = (w.rows + tile_rows - 1) / tile_rows;
-  int64_t tiles_per_chunk = static_cast<int64_t>(kChunkBytes / (w_stride * static_cast<size_t>(tile_rows)));
-  if (tiles_per_chunk < 1) tiles_per_chunk = 1;
-  const int64_t n_chunks = (n_row_tiles + tiles_per_chunk - 1) / tiles_per_chunk;
+  // The matrices' chunks one after another: chunk c of the call is chunk
+  // c - first[m] of matrix m.
+  Plan plans[kMaxOutputs];
+  int64_t first[kMaxOutputs + 1] = {0};
+  int64_t tile_tokens = 1;
+  for (size_t m = 0; m < outs.size(); ++m) {
+    first[m + 1] = first[m];
+    if (outs[m].w->rows <= 0) continue;
+    plans[m] = make_plan(outs[m], n_tokens);
+    first[m + 1] += plans[m].n_chunks;
+    tile_tokens = plans[m].kernel.tokens > tile_tokens ? plans[m].kernel.tokens : tile_tokens;
+  }
+  const int64_t n_chunks = first[outs.size()];
+  if (n_chunks == 0) return;
   int64_t token_chunk = static_cast<int64_t>(kActivationChunkBytes / act_stride) / tile_tokens * tile_tokens;
   if (token_chunk < tile_tokens) token_chunk = tile_tokens;
 
   ChunkCounter counters[kMaxShares];
   for (int64_t t0 = 0; t0 < n_tokens; t0 += token_chunk) {
     const int64_t t_end = t0 + token_chunk < n_tokens ? t0 + token_chunk : n_tokens;
-    // Rows [r0, r1) for tokens [t0, t_end): a row tile at a time, and for
-    // each, every token tile, so that the weights are reused from L1.
-    auto run_chunk = [&](int64_t chunk) {
-      kern::Tile tile;
-      tile.n = w.cols;
-      tile.w_stride = w_stride;
-      tile.a_stride = act_stride;
-      tile.y_stride = w.rows;
-      const int64_t r0 = chunk * tiles_per_chunk * tile_rows;
-      const int64_t r1 =
-          r0 + tiles_per_chunk * tile_rows < w.rows ? r0 + tiles_per_chunk * tile_rows : w.rows;
-      for (int64_t r = r0; r < r1; r += tile_rows) {
-        tile.w = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * w_stride;
-        tile.nr = static_cast<int>(r1 - r < tile_rows ? r1 - r : tile_rows);
-        for (int64_t t = t0; t < t_end; t += tile_tokens) {
-          tile.a = act + static_cast<size_t>(t) * act_stride;
-          tile.nt = static_cast<int>(t_end - t < tile_tokens ? t_end - t : tile_tokens);
-          tile.y = y + t * w.rows + r;
-          kernel.fn(tile);
-        }
-      }
+    auto run_global_chunk = [&](int64_t chunk) {
+      size_t m = 0;
+      while (chunk >= first[m + 1]) ++m;
+      run_chunk(plans[m], chunk - first[m], act, act_stride, t0, t_end);
     };
     for (int s = 0; s < pool.size() && s < kMaxShares; ++s) counters[s].next = 0;
     pool.run([&](int ith, int nth) {
@@ -148,7 +208,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
               std::atomic_ref<int64_t>(counters[s].next).fetch_add(1, std::memory_order_relaxed);
           const int64_t chunk = begin + claimed;
           if (chunk >= end) break;
-          run_chunk(chunk);
+          run_global_chunk(chunk);
         }
       }
     });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -38,6 +39,16 @@ struct MatmulScratch {
 // x is n_tokens x w.cols (row stride w.cols), y is n_tokens x w.rows (row stride w.rows).
 // Splits the work across the pool; must be called from the pool's owner thread.
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            MatmulScratch& scratch);
+
+// Several matrices of the same width times the same activations (q, k and v;
+// gate and up): y of each as above, with the activations quantized once and
+// every matrix's rows in one pass of the pool's threads.
+struct MatmulOutput {
+  const WeightView* w = nullptr;
+  float* y = nullptr;
+};
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
             MatmulScratch& scratch);
 
 // Copies row `row` of w to f32 (embedding lookup).
