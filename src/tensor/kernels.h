@@ -40,6 +40,10 @@ struct Tile {
   int nt = 0;                  // tokens in this tile
   float* y = nullptr;
   int64_t y_stride = 0;  // floats from one token's outputs to the next
+  // With Kernel::f32_scales and Q8_0 activations: token t's block scales as
+  // f32 at a_d + t * (n / kQK) (a broadcast from memory instead of a
+  // conversion per block, row group and token); null otherwise.
+  const float* a_d = nullptr;
 };
 
 using TileFn = void (*)(const Tile&);
@@ -51,6 +55,7 @@ struct Kernel {
   int rows = 1;
   int tokens = 1;
   int decode_rows = 1;
+  bool f32_scales = false;  // reads Tile::a_d
 };
 
 // The kernel for weights of `type` at each level; fn is null where that level

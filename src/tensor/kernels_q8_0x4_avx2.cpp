@@ -54,7 +54,7 @@ void tile(const Tile& p) {
       const __m128 d4 = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w.d)));
       const __m256 wd = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d4), pair_of_each);
       for (int t = 0; t < T; ++t) {
-        const __m256 ad = _mm256_set1_ps(_cvtsh_ss(row_blocks<BlockQ8_0>(p.a, p.a_stride, t)[i].d));
+        const __m256 ad = _mm256_broadcast_ss(p.a_d + t * nb + i);
         acc[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[g][t]), _mm256_mul_ps(wd, ad), acc[g][t]);
       }
     }
@@ -104,6 +104,6 @@ void run(const Tile& p) {
 
 }  // namespace
 
-Kernel avx2_kernel_q8_0x4() { return {run, 4, 4, 8}; }
+Kernel avx2_kernel_q8_0x4() { return {run, 4, 4, 8, /*f32_scales=*/true}; }
 
 }  // namespace gs::kern

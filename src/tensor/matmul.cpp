@@ -100,8 +100,8 @@ Plan make_plan(const MatmulOutput& out, int64_t n_tokens) {
 
 // Rows of chunk `chunk` of p for tokens [t0, t_end): a row tile at a time,
 // and for each, every token tile, so that the weights are reused from L1.
-void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stride, int64_t t0,
-               int64_t t_end) {
+void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stride, const float* scales,
+               int64_t t0, int64_t t_end) {
   const WeightView& w = *p.w;
   kern::Tile tile;
   tile.n = w.cols;
@@ -117,6 +117,7 @@ void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stri
     tile.nr = static_cast<int>(r1 - r < p.tile_rows ? r1 - r : p.tile_rows);
     for (int64_t t = t0; t < t_end; t += tile_tokens) {
       tile.a = act + static_cast<size_t>(t) * act_stride;
+      tile.a_d = scales ? scales + t * (w.cols / kQK) : nullptr;
       tile.nt = static_cast<int>(t_end - t < tile_tokens ? t_end - t : tile_tokens);
       tile.y = p.y + t * w.rows + r;
       p.kernel.fn(tile);
@@ -150,6 +151,21 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     return;
   }
 
+  // The matrices' chunks one after another: chunk c of the call is chunk
+  // c - first[m] of matrix m.
+  Plan plans[kMaxOutputs];
+  int64_t first[kMaxOutputs + 1] = {0};
+  int64_t tile_tokens = 1;
+  bool f32_scales = false;  // some kernel wants the activations' scales as f32
+  for (size_t m = 0; m < outs.size(); ++m) {
+    first[m + 1] = first[m];
+    if (outs[m].w->rows <= 0) continue;
+    plans[m] = make_plan(outs[m], n_tokens);
+    first[m + 1] += plans[m].n_chunks;
+    tile_tokens = plans[m].kernel.tokens > tile_tokens ? plans[m].kernel.tokens : tile_tokens;
+    f32_scales |= plans[m].kernel.f32_scales;
+  }
+
   // Activations in the kernels' dot type, each token's row contiguous.
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   size_t act_stride = static_cast<size_t>(cols) * sizeof(float);
@@ -158,8 +174,19 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     const size_t need = act_stride * static_cast<size_t>(n_tokens);
     if (scratch.buffer.size() < need) scratch.buffer.resize(need);
     uint8_t* q = scratch.buffer.data();
+    const int64_t nb = cols / kQK;
+    f32_scales &= dot == GgmlType::Q8_0;
+    if (f32_scales && scratch.scales.size() < static_cast<size_t>(n_tokens * nb)) {
+      scratch.scales.resize(static_cast<size_t>(n_tokens * nb));
+    }
     auto quantize_tokens = [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) quantize_activations(dot, x + t * cols, q + t * act_stride, cols);
+      for (int64_t t = begin; t < end; ++t) {
+        quantize_activations(dot, x + t * cols, q + t * act_stride, cols);
+        if (!f32_scales) continue;
+        const auto* blocks = reinterpret_cast<const BlockQ8_0*>(q + t * act_stride);
+        for (int64_t i = 0; i < nb; ++i)
+          scratch.scales[static_cast<size_t>(t * nb + i)] = fp16_to_fp32(blocks[i].d);
+      }
     };
     if (n_tokens == 1) {
       quantize_tokens(0, 1);  // a few microseconds: not worth waking the pool
@@ -169,19 +196,8 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     act = q;
   }
 
-  // The matrices' chunks one after another: chunk c of the call is chunk
-  // c - first[m] of matrix m.
-  Plan plans[kMaxOutputs];
-  int64_t first[kMaxOutputs + 1] = {0};
-  int64_t tile_tokens = 1;
-  for (size_t m = 0; m < outs.size(); ++m) {
-    first[m + 1] = first[m];
-    if (outs[m].w->rows <= 0) continue;
-    plans[m] = make_plan(outs[m], n_tokens);
-    first[m + 1] += plans[m].n_chunks;
-    tile_tokens = plans[m].kernel.tokens > tile_tokens ? plans[m].kernel.tokens : tile_tokens;
-  }
   const int64_t n_chunks = first[outs.size()];
+  const float* scales = f32_scales ? scratch.scales.data() : nullptr;
   if (n_chunks == 0) return;
   int64_t token_chunk = static_cast<int64_t>(kActivationChunkBytes / act_stride) / tile_tokens * tile_tokens;
   if (token_chunk < tile_tokens) token_chunk = tile_tokens;
@@ -192,7 +208,7 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     auto run_global_chunk = [&](int64_t chunk) {
       size_t m = 0;
       while (chunk >= first[m + 1]) ++m;
-      run_chunk(plans[m], chunk - first[m], act, act_stride, t0, t_end);
+      run_chunk(plans[m], chunk - first[m], act, act_stride, scales, t0, t_end);
     };
     for (int s = 0; s < pool.size() && s < kMaxShares; ++s) counters[s].next = 0;
     pool.run([&](int ith, int nth) {

@@ -33,6 +33,7 @@ struct WeightView {
 // so steady-state decoding allocates nothing.
 struct MatmulScratch {
   std::vector<uint8_t> buffer;
+  std::vector<float> scales;  // Q8_0 activations' block scales as f32, for kernels that take them
 };
 
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < w.rows.
