@@ -79,6 +79,13 @@ Result<const float*> Forward::eval(std::span<const SequenceBatch> batch) {
             seq.tokens[static_cast<size_t>(token_pos_[static_cast<size_t>(t)] - seq.n_past)],
             &x_[static_cast<size_t>(t * E)]);
   }
+  const int64_t half = cfg_.rope_dim / 2;
+  rope_cos_.resize(static_cast<size_t>(n_tokens_ * half));
+  rope_sin_.resize(static_cast<size_t>(n_tokens_ * half));
+  for (int64_t t = 0; t < n_tokens_; ++t) {
+    rope_angles(static_cast<float>(token_pos_[static_cast<size_t>(t)]), inv_freq_.data(), cfg_.rope_dim,
+                &rope_cos_[static_cast<size_t>(t * half)], &rope_sin_[static_cast<size_t>(t * half)]);
+  }
   for (size_t il = 0; il < model_.layers().size(); ++il) layer(il);
 
   logits_.resize(logit_tokens_.size() * static_cast<size_t>(cfg_.n_vocab));
@@ -117,7 +124,7 @@ void Forward::rope_and_store(size_t il) {
   const int64_t hd = cfg_.head_dim, q_dim = cfg_.n_head * hd, kv_dim = cfg_.n_head_kv * hd;
   const RopePairing pairing =
       cfg_.rope_style == RopeStyle::kNeox ? RopePairing::kHalves : RopePairing::kAdjacent;
-  const int64_t br = cache_.block_rows(), layer = static_cast<int64_t>(il);
+  const int64_t br = cache_.block_rows(), layer = static_cast<int64_t>(il), half = cfg_.rope_dim / 2;
   pool_.parallel_for(n_tokens_, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       float* q = &q_[t * q_dim];
@@ -129,8 +136,10 @@ void Forward::rope_and_store(size_t il) {
         add(v, L.bias_v.data(), kv_dim);
       }
       const int64_t pos = token_pos_[static_cast<size_t>(t)];
-      rope(q, cfg_.n_head, hd, cfg_.rope_dim, static_cast<float>(pos), inv_freq_.data(), pairing);
-      rope(k, cfg_.n_head_kv, hd, cfg_.rope_dim, static_cast<float>(pos), inv_freq_.data(), pairing);
+      const float* cos = &rope_cos_[static_cast<size_t>(t * half)];
+      const float* sin = &rope_sin_[static_cast<size_t>(t * half)];
+      rope(q, cfg_.n_head, hd, cfg_.rope_dim, cos, sin, pairing);
+      rope(k, cfg_.n_head_kv, hd, cfg_.rope_dim, cos, sin, pairing);
       const SequenceBatch& seq = batch_[static_cast<size_t>(token_seq_[static_cast<size_t>(t)])];
       const int64_t block = seq.blocks[static_cast<size_t>(pos / br)];
       for (int64_t h = 0; h < cfg_.n_head_kv; ++h) {

@@ -50,6 +50,7 @@ class Forward {
   ThreadPool& pool_;
   int64_t max_positions_;
   std::vector<float> inv_freq_;
+  std::vector<float> rope_cos_, rope_sin_;  // per token of the batch, rope_dim / 2 each
 
   // Per token of the current batch: its sequence and position.
   std::span<const SequenceBatch> batch_;

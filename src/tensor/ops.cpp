@@ -16,12 +16,19 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n, float 
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
-void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, float pos, const float* inv_freq,
+void rope_angles(float pos, const float* inv_freq, int64_t rope_dim, float* cos, float* sin) {
+  for (int64_t i = 0; i < rope_dim / 2; ++i) {
+    const float theta = pos * inv_freq[i];
+    cos[i] = std::cos(theta);
+    sin[i] = std::sin(theta);
+  }
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
           RopePairing pairing) {
   const int64_t half = rope_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const float theta = pos * inv_freq[i];
-    const float c = std::cos(theta), s = std::sin(theta);
+    const float c = cos[i], s = sin[i];
     for (int64_t h = 0; h < n_heads; ++h) {
       float* v = x + h * head_dim;
       const int64_t a = pairing == RopePairing::kAdjacent ? 2 * i : i;

@@ -13,10 +13,14 @@ namespace gs {
 // out = x / sqrt(mean(x^2) + eps) * weight
 void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps);
 
-// Rotates the first rope_dim dims of each of n_heads vectors of head_dim
-// floats by position `pos`. inv_freq[i] is the angle per position of pair i.
+// Rotary position embedding. Pair i of position `pos` turns by the angle
+// pos * inv_freq[i]; rope_angles gives its cosine and sine for the
+// rope_dim / 2 pairs (once per token: every layer's q and k reuse them), and
+// rope rotates the first rope_dim dims of each of n_heads vectors of
+// head_dim floats by them.
 enum class RopePairing { kAdjacent, kHalves };  // (2i, 2i+1) llama; (i, i + d/2) NeoX
-void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, float pos, const float* inv_freq,
+void rope_angles(float pos, const float* inv_freq, int64_t rope_dim, float* cos, float* sin);
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
           RopePairing pairing);
 
 // gate = silu(gate) * up, elementwise.
