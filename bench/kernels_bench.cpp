@@ -243,10 +243,10 @@ const bool registered = [] {
                             GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
                             GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
   const int64_t shapes[][2] = {{576, 576}, {1536, 576}, {2048, 2048}, {8192, 2048}};
-  // q8_0x4: Q8_0 in the AVX2 kernels' interleaved layout (tensor/repack.h);
+  // q8_0x4, q4_0x4: in the AVX2 kernels' interleaved layouts (tensor/repack.h);
   // 8 tokens: the batched decode of 8 sequences.
   const std::tuple<GgmlType, WeightLayout, std::string> variants[] = {
-      {GgmlType::Q8_0, WeightLayout::kQ8_0x4, "q8_0x4"}};
+      {GgmlType::Q8_0, WeightLayout::kQ8_0x4, "q8_0x4"}, {GgmlType::Q4_0, WeightLayout::kQ4_0x4, "q4_0x4"}};
   std::vector<std::tuple<GgmlType, WeightLayout, std::string>> all;
   for (GgmlType type : types) all.emplace_back(type, WeightLayout::kRows, std::string(traits(type).name));
   all.insert(all.begin() + 1, std::begin(variants), std::end(variants));

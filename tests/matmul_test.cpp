@@ -216,9 +216,12 @@ TEST_P(MatmulTest, GetRowDequantizes) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest, ::testing::ValuesIn(kWeightTypes),
                          [](const auto& info) { return std::string(traits(info.param).name); });
 
-// Q8_0 repacked four rows at a time (tensor/repack.h), at every level: the
-// same products as GGUF's layout, whatever the number of tokens and threads.
-TEST(Matmul, RepackedQ8_0MatchesRowLayoutAtEveryLevel) {
+// Q8_0 and Q4_0 repacked four rows at a time (tensor/repack.h), at every
+// level: the same products as GGUF's layout, whatever the number of tokens
+// and threads, and the same rows back from get_row.
+TEST(Matmul, RepackedMatchesRowLayoutAtEveryLevel) {
+  const std::pair<GgmlType, WeightLayout> layouts[] = {{GgmlType::Q8_0, WeightLayout::kQ8_0x4},
+                                                       {GgmlType::Q4_0, WeightLayout::kQ4_0x4}};
   struct Shape {
     int64_t rows, cols;
   };
@@ -228,52 +231,56 @@ TEST(Matmul, RepackedQ8_0MatchesRowLayoutAtEveryLevel) {
   for (int n = 1; n <= 3; ++n) pools.push_back(std::make_unique<ThreadPool>(n));
   MatmulScratch scratch;
   uint32_t seed = 100;
-  for (const Shape& s : shapes) {
-    const Weights w = make_weights(GgmlType::Q8_0, s.rows, s.cols, seed++);
-    std::vector<uint8_t> packed_data(w.data.size());
-    const WeightView packed = repack(w.view(), WeightLayout::kQ8_0x4, packed_data.data());
-    ASSERT_EQ(packed.layout, WeightLayout::kQ8_0x4);
-    for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
-      const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * s.cols), seed++);
-      const std::vector<double> ref = reference(w, x, n_tokens);
-      std::vector<float> rows_scalar;
-      {
-        SimdGuard guard(SimdLevel::kScalar);
-        rows_scalar = run_matmul(w, x, n_tokens, *pools[0], scratch);
-      }
-      for (SimdLevel level : supported_levels()) {
-        SimdGuard guard(level);
-        std::vector<float> first;
-        for (auto& pool : pools) {
-          SCOPED_TRACE(testing::Message() << simd_name(level) << " " << s.rows << "x" << s.cols
-                                          << " tokens=" << n_tokens << " threads=" << pool->size());
-          std::vector<float> y(static_cast<size_t>(n_tokens * s.rows), std::nanf(""));
-          matmul(packed, x.data(), n_tokens, y.data(), *pool, scratch);
-          if (first.empty()) first = y;
-          EXPECT_EQ(y, first) << "results depend on the thread count";
-          // The same integer sums as GGUF's layout; only float order differs.
-          for (size_t i = 0; i < y.size(); ++i)
-            ASSERT_NEAR(y[i], rows_scalar[i], 2e-5 * rms(ref)) << "output " << i;
+  for (const auto& [type, layout] : layouts) {
+    for (const Shape& s : shapes) {
+      const Weights w = make_weights(type, s.rows, s.cols, seed++);
+      std::vector<uint8_t> packed_data(w.data.size());
+      const WeightView packed = repack(w.view(), layout, packed_data.data());
+      ASSERT_EQ(packed.layout, layout);
+      for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+        const std::vector<float> x = random_floats(static_cast<size_t>(n_tokens * s.cols), seed++);
+        const std::vector<double> ref = reference(w, x, n_tokens);
+        std::vector<float> rows_scalar;
+        {
+          SimdGuard guard(SimdLevel::kScalar);
+          rows_scalar = run_matmul(w, x, n_tokens, *pools[0], scratch);
+        }
+        for (SimdLevel level : supported_levels()) {
+          SimdGuard guard(level);
+          std::vector<float> first;
+          for (auto& pool : pools) {
+            SCOPED_TRACE(testing::Message()
+                         << traits(type).name << " " << simd_name(level) << " " << s.rows << "x" << s.cols
+                         << " tokens=" << n_tokens << " threads=" << pool->size());
+            std::vector<float> y(static_cast<size_t>(n_tokens * s.rows), std::nanf(""));
+            matmul(packed, x.data(), n_tokens, y.data(), *pool, scratch);
+            if (first.empty()) first = y;
+            EXPECT_EQ(y, first) << "results depend on the thread count";
+            // The same integer sums as GGUF's layout; only float order differs.
+            for (size_t i = 0; i < y.size(); ++i)
+              ASSERT_NEAR(y[i], rows_scalar[i], 2e-5 * rms(ref)) << "output " << i;
+          }
         }
       }
-    }
-    std::vector<float> want(static_cast<size_t>(s.cols)), got(static_cast<size_t>(s.cols));
-    for (int64_t r = 0; r < s.rows; ++r) {
-      get_row(w.view(), r, want.data());
-      get_row(packed, r, got.data());
-      ASSERT_EQ(got, want) << "row " << r;
+      std::vector<float> want(static_cast<size_t>(s.cols)), got(static_cast<size_t>(s.cols));
+      for (int64_t r = 0; r < s.rows; ++r) {
+        get_row(w.view(), r, want.data());
+        get_row(packed, r, got.data());
+        ASSERT_EQ(got, want) << "row " << r;
+      }
     }
   }
 }
 
-// Only AVX2 gains from the interleaved layout, only for Q8_0 with whole
+// Only AVX2 gains from the interleaved layouts, only for Q8_0 and Q4_0 with whole
 // groups of four rows, and GENSTACK_REPACK=0 turns it off.
 TEST(Matmul, PreferredLayout) {
   const uint8_t data[1] = {};
   const WeightView q8{GgmlType::Q8_0, 8, 64, data};
-  WeightView odd = q8, q4 = q8;
+  WeightView odd = q8, q4 = q8, q4k = q8;
   odd.rows = 6;
   q4.type = GgmlType::Q4_0;
+  q4k.type = GgmlType::Q4_K;
   {
     SimdGuard guard(SimdLevel::kScalar);
     EXPECT_EQ(preferred_layout(q8), WeightLayout::kRows);
@@ -282,7 +289,8 @@ TEST(Matmul, PreferredLayout) {
   SimdGuard guard(SimdLevel::kAvx2);
   EXPECT_EQ(preferred_layout(q8), WeightLayout::kQ8_0x4);
   EXPECT_EQ(preferred_layout(odd), WeightLayout::kRows);
-  EXPECT_EQ(preferred_layout(q4), WeightLayout::kRows);
+  EXPECT_EQ(preferred_layout(q4), WeightLayout::kQ4_0x4);
+  EXPECT_EQ(preferred_layout(q4k), WeightLayout::kRows);
   setenv("GENSTACK_REPACK", "0", 1);
   EXPECT_EQ(preferred_layout(q8), WeightLayout::kRows);
   unsetenv("GENSTACK_REPACK");

@@ -44,6 +44,11 @@ struct Tile {
   // f32 at a_d + t * (n / kQK) (a broadcast from memory instead of a
   // conversion per block, row group and token); null otherwise.
   const float* a_d = nullptr;
+  // With Kernel::act_sums (kQ4_0x4): for token t and block i, at
+  // a_sum + 2 * (t * (n / kQK) + i), 8 * the sum of the activations
+  // 8c + 4h .. 8c + 4h + 3 over c < 4, for h = 0 and 1 (the Q4_0 offset
+  // taken back out of the two int32 lanes of each row).
+  const int32_t* a_sum = nullptr;
 };
 
 using TileFn = void (*)(const Tile&);
@@ -56,6 +61,7 @@ struct Kernel {
   int tokens = 1;
   int decode_rows = 1;
   bool f32_scales = false;  // reads Tile::a_d
+  bool act_sums = false;    // reads Tile::a_sum
 };
 
 // The kernel for weights of `type` at each level; fn is null where that level
@@ -73,6 +79,9 @@ Kernel avx512_kernel_k(GgmlType type);
 // a multiple of 4.
 Kernel scalar_kernel_q8_0x4();
 Kernel avx2_kernel_q8_0x4();
+// The same for Q4_0 in kQ4_0x4.
+Kernel scalar_kernel_q4_0x4();
+Kernel avx2_kernel_q4_0x4();
 
 // The activation format a weight type is multiplied with: Q8_0, Q8_1, Q8_K,
 // or F32 (activations used as they are).

@@ -242,19 +242,27 @@ void scalar_tile(const Tile& p) {
   }
 }
 
-// Q8_0 rows interleaved four at a time (tensor/repack.h): row r of a group
-// is element 8c + j at qs[32c + 8r + j].
-void scalar_tile_q8_0x4(const Tile& p) {
+// Weight e of row r in a block of a group of four interleaved rows
+// (tensor/repack.h): chunk c = e / 8 holds elements 8c .. 8c + 7 of each row.
+int q8_0x4_weight(const BlockQ8_0x4& b, int r, int e) { return b.qs[32 * (e / 8) + 8 * r + e % 8]; }
+int q4_0x4_weight(const BlockQ4_0x4& b, int r, int e) {
+  const int c = e / 8;
+  const uint8_t byte = b.qs[32 * (c % 2) + 8 * r + e % 8];  // chunks 0, 1 low nibbles; 2, 3 high
+  return (c < 2 ? byte & 0xF : byte >> 4) - 8;
+}
+
+template <class Block, int (*kWeight)(const Block&, int, int)>
+void scalar_tile_x4(const Tile& p) {
   const int64_t nb = p.n / kQK;
   for (int t = 0; t < p.nt; ++t) {
     const BlockQ8_0* a = row_blocks<BlockQ8_0>(p.a, p.a_stride, t);
     for (int row = 0; row < p.nr; ++row) {
-      const BlockQ8_0x4* w = row_blocks<BlockQ8_0x4>(p.w, p.w_stride, row / 4 * 4);
+      const Block* w = row_blocks<Block>(p.w, p.w_stride, row / 4 * 4);
       const int r = row % 4;
       float sum = 0.0f;
       for (int64_t b = 0; b < nb; ++b) {
         int32_t isum = 0;
-        for (int e = 0; e < kQK; ++e) isum += w[b].qs[32 * (e / 8) + 8 * r + e % 8] * a[b].qs[e];
+        for (int e = 0; e < kQK; ++e) isum += kWeight(w[b], r, e) * a[b].qs[e];
         sum += static_cast<float>(isum) * h2f(w[b].d[r]) * h2f(a[b].d);
       }
       p.y[t * p.y_stride + row] = sum;
@@ -264,7 +272,8 @@ void scalar_tile_q8_0x4(const Tile& p) {
 
 }  // namespace
 
-Kernel scalar_kernel_q8_0x4() { return {scalar_tile_q8_0x4, 4, 1, 4}; }
+Kernel scalar_kernel_q8_0x4() { return {scalar_tile_x4<BlockQ8_0x4, q8_0x4_weight>, 4, 1, 4}; }
+Kernel scalar_kernel_q4_0x4() { return {scalar_tile_x4<BlockQ4_0x4, q4_0x4_weight>, 4, 1, 4}; }
 
 Kernel scalar_kernel(GgmlType type) {
   // Tiles of one row and one token: the scalar code gains nothing from reuse

@@ -22,6 +22,9 @@ kern::Kernel pick_kernel(const WeightView& w) {
   if (w.layout == WeightLayout::kQ8_0x4) {
     return level == SimdLevel::kScalar ? kern::scalar_kernel_q8_0x4() : kern::avx2_kernel_q8_0x4();
   }
+  if (w.layout == WeightLayout::kQ4_0x4) {
+    return level == SimdLevel::kScalar ? kern::scalar_kernel_q4_0x4() : kern::avx2_kernel_q4_0x4();
+  }
   const GgmlType type = w.type;
   if (level == SimdLevel::kAvx512Vnni) {
     if (kern::Kernel k = kern::avx512_kernel(type); k.fn) return k;
@@ -74,6 +77,28 @@ constexpr size_t kActivationChunkBytes = size_t{1} << 20;
 
 namespace {
 
+// What some kernels read besides the Q8_0 activations (kern::Tile::a_d, a_sum).
+struct ActExtras {
+  const float* d = nullptr;
+  const int32_t* sum = nullptr;
+};
+
+// Token t's entries of ActExtras from its quantized blocks (either pointer
+// may be null).
+void block_extras(const BlockQ8_0* blocks, int64_t nb, int64_t t, float* d, int32_t* sum) {
+  for (int64_t i = 0; i < nb; ++i) {
+    if (d) d[t * nb + i] = fp16_to_fp32(blocks[i].d);
+    if (!sum) continue;
+    for (int h = 0; h < 2; ++h) {
+      int32_t s = 0;
+      for (int c = 0; c < 4; ++c) {
+        for (int j = 0; j < 4; ++j) s += blocks[i].qs[8 * c + 4 * h + j];
+      }
+      sum[2 * (t * nb + i) + h] = 8 * s;
+    }
+  }
+}
+
 // One matrix of a call: its kernel and how its rows split into chunks.
 struct Plan {
   kern::Kernel kernel;
@@ -100,7 +125,7 @@ Plan make_plan(const MatmulOutput& out, int64_t n_tokens) {
 
 // Rows of chunk `chunk` of p for tokens [t0, t_end): a row tile at a time,
 // and for each, every token tile, so that the weights are reused from L1.
-void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stride, const float* scales,
+void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stride, const ActExtras& extras,
                int64_t t0, int64_t t_end) {
   const WeightView& w = *p.w;
   kern::Tile tile;
@@ -117,7 +142,8 @@ void run_chunk(const Plan& p, int64_t chunk, const uint8_t* act, size_t act_stri
     tile.nr = static_cast<int>(r1 - r < p.tile_rows ? r1 - r : p.tile_rows);
     for (int64_t t = t0; t < t_end; t += tile_tokens) {
       tile.a = act + static_cast<size_t>(t) * act_stride;
-      tile.a_d = scales ? scales + t * (w.cols / kQK) : nullptr;
+      tile.a_d = extras.d ? extras.d + t * (w.cols / kQK) : nullptr;
+      tile.a_sum = extras.sum ? extras.sum + 2 * t * (w.cols / kQK) : nullptr;
       tile.nt = static_cast<int>(t_end - t < tile_tokens ? t_end - t : tile_tokens);
       tile.y = p.y + t * w.rows + r;
       p.kernel.fn(tile);
@@ -156,7 +182,7 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
   Plan plans[kMaxOutputs];
   int64_t first[kMaxOutputs + 1] = {0};
   int64_t tile_tokens = 1;
-  bool f32_scales = false;  // some kernel wants the activations' scales as f32
+  bool f32_scales = false, act_sums = false;  // what some kernel also wants of the activations
   for (size_t m = 0; m < outs.size(); ++m) {
     first[m + 1] = first[m];
     if (outs[m].w->rows <= 0) continue;
@@ -164,6 +190,7 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     first[m + 1] += plans[m].n_chunks;
     tile_tokens = plans[m].kernel.tokens > tile_tokens ? plans[m].kernel.tokens : tile_tokens;
     f32_scales |= plans[m].kernel.f32_scales;
+    act_sums |= plans[m].kernel.act_sums;
   }
 
   // Activations in the kernels' dot type, each token's row contiguous.
@@ -174,18 +201,19 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     const size_t need = act_stride * static_cast<size_t>(n_tokens);
     if (scratch.buffer.size() < need) scratch.buffer.resize(need);
     uint8_t* q = scratch.buffer.data();
-    const int64_t nb = cols / kQK;
+    const size_t n_blocks = static_cast<size_t>(n_tokens * (cols / kQK));
     f32_scales &= dot == GgmlType::Q8_0;
-    if (f32_scales && scratch.scales.size() < static_cast<size_t>(n_tokens * nb)) {
-      scratch.scales.resize(static_cast<size_t>(n_tokens * nb));
-    }
+    act_sums &= dot == GgmlType::Q8_0;
+    if (f32_scales && scratch.scales.size() < n_blocks) scratch.scales.resize(n_blocks);
+    if (act_sums && scratch.sums.size() < 2 * n_blocks) scratch.sums.resize(2 * n_blocks);
     auto quantize_tokens = [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) {
         quantize_activations(dot, x + t * cols, q + t * act_stride, cols);
-        if (!f32_scales) continue;
-        const auto* blocks = reinterpret_cast<const BlockQ8_0*>(q + t * act_stride);
-        for (int64_t i = 0; i < nb; ++i)
-          scratch.scales[static_cast<size_t>(t * nb + i)] = fp16_to_fp32(blocks[i].d);
+        if (f32_scales || act_sums) {
+          block_extras(reinterpret_cast<const BlockQ8_0*>(q + t * act_stride), cols / kQK, t,
+                       f32_scales ? scratch.scales.data() : nullptr,
+                       act_sums ? scratch.sums.data() : nullptr);
+        }
       }
     };
     if (n_tokens == 1) {
@@ -197,7 +225,8 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
   }
 
   const int64_t n_chunks = first[outs.size()];
-  const float* scales = f32_scales ? scratch.scales.data() : nullptr;
+  const ActExtras extras{f32_scales ? scratch.scales.data() : nullptr,
+                         act_sums ? scratch.sums.data() : nullptr};
   if (n_chunks == 0) return;
   int64_t token_chunk = static_cast<int64_t>(kActivationChunkBytes / act_stride) / tile_tokens * tile_tokens;
   if (token_chunk < tile_tokens) token_chunk = tile_tokens;
@@ -208,7 +237,7 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
     auto run_global_chunk = [&](int64_t chunk) {
       size_t m = 0;
       while (chunk >= first[m + 1]) ++m;
-      run_chunk(plans[m], chunk - first[m], act, act_stride, scales, t0, t_end);
+      run_chunk(plans[m], chunk - first[m], act, act_stride, extras, t0, t_end);
     };
     for (int s = 0; s < pool.size() && s < kMaxShares; ++s) counters[s].next = 0;
     pool.run([&](int ith, int nth) {
@@ -236,6 +265,12 @@ void get_row(const WeightView& w, int64_t row, float* out) {
     std::vector<BlockQ8_0> blocks(static_cast<size_t>(w.cols / kQK));
     unpack_q8_0x4_row(w, row, blocks.data());
     dequantize_row(GgmlType::Q8_0, blocks.data(), out, w.cols);
+    return;
+  }
+  if (w.layout == WeightLayout::kQ4_0x4) {
+    std::vector<BlockQ4_0> blocks(static_cast<size_t>(w.cols / kQK));
+    unpack_q4_0x4_row(w, row, blocks.data());
+    dequantize_row(GgmlType::Q4_0, blocks.data(), out, w.cols);
     return;
   }
   const size_t stride = row_bytes(w.type, w.cols);

@@ -16,6 +16,7 @@ namespace gs {
 enum class WeightLayout : uint8_t {
   kRows,    // each row contiguous
   kQ8_0x4,  // Q8_0 rows interleaved four at a time (BlockQ8_0x4)
+  kQ4_0x4,  // Q4_0 rows interleaved four at a time (BlockQ4_0x4)
 };
 
 // A 2-D weight matrix: `rows` rows of `cols` elements of `type`, in
@@ -34,6 +35,7 @@ struct WeightView {
 struct MatmulScratch {
   std::vector<uint8_t> buffer;
   std::vector<float> scales;  // Q8_0 activations' block scales as f32, for kernels that take them
+  std::vector<int32_t> sums;  // and their sums for the kQ4_0x4 kernel
 };
 
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens, r < w.rows.

@@ -13,14 +13,42 @@ bool repack_disabled() {
   return env && std::strcmp(env, "0") == 0;
 }
 
+// Element e (< 32) of a Q4_0 block, as stored (q + 8).
+uint8_t q4_0_nibble(const BlockQ4_0& b, int e) { return e < 16 ? b.qs[e] & 0xF : b.qs[e - 16] >> 4; }
+
+// Byte k (< 32) of chunk c holds element 8c + k % 8 of row k / 8; chunk c
+// sits in the low nibbles of qs[32 (c % 2) ...] for c < 2, the high ones
+// for c >= 2.
+void repack_q4_0x4(const WeightView& w, uint8_t* dst) {
+  const int64_t nb = w.cols / kQK;
+  const auto* src = static_cast<const BlockQ4_0*>(w.data);
+  auto* groups = reinterpret_cast<BlockQ4_0x4*>(dst);
+  for (int64_t g = 0; g < w.rows / 4; ++g) {
+    for (int64_t i = 0; i < nb; ++i) {
+      BlockQ4_0x4& b = groups[g * nb + i];
+      std::memset(b.qs, 0, sizeof(b.qs));
+      for (int r = 0; r < 4; ++r) {
+        const BlockQ4_0& s = src[(4 * g + r) * nb + i];
+        b.d[r] = s.d;
+        for (int c = 0; c < 4; ++c) {
+          for (int j = 0; j < 8; ++j) {
+            const uint8_t q = q4_0_nibble(s, 8 * c + j);
+            b.qs[32 * (c % 2) + 8 * r + j] |= c < 2 ? q : static_cast<uint8_t>(q << 4);
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 WeightLayout preferred_layout(const WeightView& w) {
   if (w.layout != WeightLayout::kRows || repack_disabled()) return w.layout;
   // AVX-512 VNNI multiplies Q8_0 rows as they are in one instruction a block.
-  if (w.type == GgmlType::Q8_0 && w.rows % 4 == 0 && active_simd() == SimdLevel::kAvx2) {
-    return WeightLayout::kQ8_0x4;
-  }
+  if (w.rows % 4 != 0 || active_simd() != SimdLevel::kAvx2) return WeightLayout::kRows;
+  if (w.type == GgmlType::Q8_0) return WeightLayout::kQ8_0x4;
+  if (w.type == GgmlType::Q4_0) return WeightLayout::kQ4_0x4;
   return WeightLayout::kRows;
 }
 
@@ -30,6 +58,10 @@ WeightView repack(const WeightView& w, WeightLayout layout, uint8_t* dst) {
   out.layout = layout;
   if (layout == WeightLayout::kRows) {
     std::memcpy(dst, w.data, row_bytes(w.type, w.cols) * static_cast<size_t>(w.rows));
+    return out;
+  }
+  if (layout == WeightLayout::kQ4_0x4) {
+    repack_q4_0x4(w, dst);
     return out;
   }
   const int64_t nb = w.cols / kQK;
@@ -54,6 +86,20 @@ void unpack_q8_0x4_row(const WeightView& w, int64_t row, BlockQ8_0* out) {
   for (int64_t i = 0; i < nb; ++i) {
     out[i].d = group[i].d[r];
     for (int c = 0; c < 4; ++c) std::memcpy(out[i].qs + 8 * c, group[i].qs + 32 * c + 8 * r, 8);
+  }
+}
+
+void unpack_q4_0x4_row(const WeightView& w, int64_t row, BlockQ4_0* out) {
+  const int64_t nb = w.cols / kQK, r = row % 4;
+  const auto* group = static_cast<const BlockQ4_0x4*>(w.data) + (row / 4) * nb;
+  for (int64_t i = 0; i < nb; ++i) {
+    out[i].d = group[i].d[r];
+    for (int e = 0; e < 16; ++e) {  // elements e and e + 16 share a byte
+      const int lo_c = e / 8, hi_c = (e + 16) / 8;
+      const uint8_t lo = group[i].qs[32 * (lo_c % 2) + 8 * r + e % 8] & 0xF;
+      const uint8_t hi = group[i].qs[32 * (hi_c % 2) + 8 * r + e % 8] >> 4;
+      out[i].qs[e] = static_cast<uint8_t>(lo | (hi << 4));
+    }
   }
 }
 

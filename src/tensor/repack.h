@@ -27,16 +27,29 @@ struct BlockQ8_0x4 {
 };
 static_assert(sizeof(BlockQ8_0x4) == 4 * sizeof(BlockQ8_0));
 
-// The layout `w` is best multiplied in at the active SIMD level: kQ8_0x4 for
-// Q8_0 with a multiple of 4 rows on AVX2, else kRows. GENSTACK_REPACK=0 keeps
-// kRows everywhere (for comparisons, and to keep the weights file-backed).
+// Block i of rows 4g .. 4g+3 of Q4_0: the four scales, then the same four
+// chunks as BlockQ8_0x4 as nibbles (q + 8, as Q4_0 stores them): byte k of
+// qs holds byte k of chunk 0 in its low nibble and of chunk 2 in its high
+// one, byte 32 + k chunk 1 and chunk 3. One load, a mask and a shift give two
+// chunks.
+struct BlockQ4_0x4 {
+  fp16_t d[4];
+  uint8_t qs[2 * kQK];
+};
+static_assert(sizeof(BlockQ4_0x4) == 4 * sizeof(BlockQ4_0));
+
+// The layout `w` is best multiplied in at the active SIMD level: kQ8_0x4 or
+// kQ4_0x4 for Q8_0 or Q4_0 with a multiple of 4 rows on AVX2, else kRows.
+// GENSTACK_REPACK=0 keeps kRows everywhere (for comparisons, and to keep the
+// weights file-backed).
 WeightLayout preferred_layout(const WeightView& w);
 
 // Copies `w` (in kRows) into `layout` at `dst`, which holds
 // w.rows * row_bytes(w.type, w.cols) bytes; returns the view of the copy.
 WeightView repack(const WeightView& w, WeightLayout layout, uint8_t* dst);
 
-// Row `row` of a kQ8_0x4 matrix back in GGUF's Q8_0 layout.
+// Row `row` of a kQ8_0x4 / kQ4_0x4 matrix back in GGUF's layout.
 void unpack_q8_0x4_row(const WeightView& w, int64_t row, BlockQ8_0* out);
+void unpack_q4_0x4_row(const WeightView& w, int64_t row, BlockQ4_0* out);
 
 }  // namespace gs
