@@ -196,7 +196,8 @@ struct UpstreamCall::Impl : std::enable_shared_from_this<Impl> {
     if ((ec = note(ec))) {
       co_return Error("cannot connect to {}:{}: {}", address.host, address.port, ec.message());
     }
-    connection->socket.set_option(tcp::no_delay(true), ec);  // a request is one write: send it now
+    connection->socket.set_option(tcp::no_delay(true), ec);       // a request is one write: send it now
+    if (!address.tls) connection->socket.non_blocking(true, ec);  // exchange() writes without waiting
     if (address.tls) co_return co_await handshake();
     co_return Status::Ok();
   }
@@ -232,9 +233,22 @@ struct UpstreamCall::Impl : std::enable_shared_from_this<Impl> {
     if (cancelled) co_return Error("cancelled");
     error_code ec;
     begin_wait(timeouts.io);
-    const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
-    co_await connection->visit(
-        [&](auto& stream) { return asio::async_write(stream, request, with_error(ec)); });
+    std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
+    if (!connection->secure) {
+      // Written now where it fits the socket's send buffer (nearly always): an asynchronous
+      // write's completion is posted, and every post costs the io thread another epoll poll.
+      size_t sent = connection->socket.write_some(request, ec);  // the socket is non-blocking
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+      for (asio::const_buffer& part : request) {
+        const size_t n = std::min(sent, part.size());
+        part += n;
+        sent -= n;
+      }
+    }
+    if (!ec && request[0].size() + request[1].size() > 0) {
+      co_await connection->visit(
+          [&](auto& stream) { return asio::async_write(stream, request, with_error(ec)); });
+    }
     if ((ec = note(ec))) co_return Error("sending to {}:{}: {}", address.host, address.port, ec.message());
     parser.emplace();
     std::string early_body;  // body bytes that came with the head

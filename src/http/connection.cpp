@@ -28,6 +28,14 @@ constexpr size_t kReadPerWakeup = 256 << 10;
 constexpr size_t kPipelineCap = 256 << 10;
 constexpr size_t kMaxGather = 64;
 
+// Drops the first n bytes of a gather list (the part a write already sent).
+void skip_bytes(std::vector<asio::const_buffer>& buffers, size_t n) {
+  size_t done = 0;
+  while (done < buffers.size() && n >= buffers[done].size()) n -= buffers[done++].size();
+  buffers.erase(buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(done));
+  if (!buffers.empty()) buffers.front() += n;
+}
+
 std::string format_endpoint(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
@@ -35,7 +43,7 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 }
 
 // The response object handed to the handler. Every call takes the exchange's
-// mutex, so posts reach the strand in call order.
+// mutex, so posts reach the connection's executor in call order.
 class WriterImpl final : public ResponseWriter {
  public:
   WriterImpl(std::shared_ptr<Exchange> exchange, std::weak_ptr<Connection> connection,
@@ -136,7 +144,8 @@ class WriterImpl final : public ResponseWriter {
     });
   }
 
-  // Runs fn(connection, exchange) on the connection's strand; false when the connection or the
+  // Runs fn(connection, exchange) on the connection's executor (its strand when the server has
+  // several io threads); false when the connection or the
   // server is gone. The exchange's mutex is held by the caller.
   template <typename Fn>
   bool post(Fn fn) {
@@ -439,18 +448,33 @@ void Connection::flush() {
     out_.pop_front();
   }
 
-  arm_write_timer();  // a client that reads nothing for this long is not coming back
   auto done = [self = shared_from_this()](error_code ec, size_t) { self->on_written(ec); };
   if (tls_) {
+    arm_write_timer();  // a client that reads nothing for this long is not coming back
     tls_out_.clear();
     for (const Out& out : sending_) tls_out_ += out.bytes;
     asio::async_write(*tls_, asio::buffer(tls_out_), std::move(done));
-  } else {
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(sending_.size());
-    for (const Out& out : sending_) buffers.emplace_back(out.bytes.data(), out.bytes.size());
-    asio::async_write(socket_, buffers, std::move(done));
+    return;
   }
+  gather_.clear();
+  size_t total = 0;
+  for (const Out& out : sending_) {
+    gather_.emplace_back(out.bytes.data(), out.bytes.size());
+    total += out.bytes.size();
+  }
+  // What fits the socket's send buffer (nearly every answer) is written now, without an
+  // asynchronous write: Asio posts each completion, and every post costs the io thread
+  // another poll of epoll. The socket is non-blocking, so this never waits.
+  error_code ec;
+  const size_t sent = socket_.write_some(gather_, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  if (ec || sent == total) {
+    on_written(ec);
+    return;
+  }
+  skip_bytes(gather_, sent);
+  arm_write_timer();  // a client that reads nothing for this long is not coming back
+  asio::async_write(socket_, gather_, std::move(done));
 }
 
 void Connection::on_written(error_code ec) {

@@ -146,6 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   std::deque<Out> out_;
   std::vector<Out> sending_;
+  std::vector<asio::const_buffer> gather_;  // sending_'s bytes as one write's buffers
   bool writing_ = false;
 };
 
