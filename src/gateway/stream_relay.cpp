@@ -86,7 +86,9 @@ void scan_answer_usage(std::string_view body, Usage& usage) {
       while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
       if (!object.empty() && rest == "}") {
         boost::system::error_code ec;
-        const json::value u = json::parse(object, ec);
+        unsigned char memory[1024];  // the usage object's tree, without heap allocations
+        json::monotonic_resource resource(memory, sizeof memory);
+        const json::value u = json::parse(object, ec, &resource);
         if (!ec && u.is_object()) {
           usage.prompt_tokens += integer_field(u.as_object(), "prompt_tokens");
           usage.completion_tokens += integer_field(u.as_object(), "completion_tokens");
