@@ -345,6 +345,54 @@ TEST(HttpServer, StreamsManyChunksFromAnotherThread) {
   for (auto& engine : engines) engine.join();
 }
 
+// Answers larger than the socket's send buffer: the part a direct write could
+// not send goes out asynchronously, from the right byte on (one body, and a
+// stream whose pieces are written faster than the client reads them).
+TEST(HttpServer, AnswersBeyondTheSendBufferArriveWhole) {
+  auto pattern = [](size_t n, int seed) {
+    std::string bytes(n, '\0');
+    for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>('a' + (i * 7 + i / 4099 + seed) % 26);
+    return bytes;
+  };
+  std::vector<std::thread> engines;
+  std::mutex mutex;
+  struct JoinAtEnd {  // after the server stops (declared before it), even when an assertion fails
+    std::vector<std::thread>& threads;
+    std::mutex& mutex;
+    ~JoinAtEnd() {
+      std::lock_guard lock(mutex);
+      for (auto& thread : threads) thread.join();
+    }
+  } join_at_end{engines, mutex};
+  Running running({}, [&](Request request, std::shared_ptr<ResponseWriter> writer) {
+    if (request.path == "/body") {
+      writer->send(200, "application/octet-stream", pattern(8 << 20, 0));
+      return;
+    }
+    writer->begin_stream(200, "application/octet-stream");
+    std::lock_guard lock(mutex);
+    engines.emplace_back([writer, pattern] {
+      for (int i = 0; i < 64; ++i) {
+        if (!writer->write(pattern((64 << 10) + 17 * i, i))) return;
+      }
+      writer->end();
+    });
+  });
+  Client client(running.port());
+  ASSERT_TRUE(client.request("GET", "/body"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_TRUE(response->body() == pattern(8 << 20, 0));
+
+  std::string expected;
+  for (int i = 0; i < 64; ++i) expected += pattern((64 << 10) + 17 * i, i);
+  ASSERT_TRUE(client.request("GET", "/stream"));
+  response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body().size(), expected.size());
+  EXPECT_TRUE(response->body() == expected);
+}
+
 TEST(HttpServer, StreamToHttp10ClientEndsAtClose) {
   Running running({}, [](Request, std::shared_ptr<ResponseWriter> writer) {
     writer->begin_stream(200, "application/x-ndjson");

@@ -211,7 +211,7 @@ struct UpstreamCall::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<Result<bool>> read_more() {
     error_code ec;
     size_t n = 0;
-    if (!connection->secure) {
+    if (!connection->secure && connection->socket.non_blocking()) {
       // Bytes already there are taken at once: Asio would read them too, but post the
       // completion, and every post costs the io thread another epoll poll.
       n = connection->socket.read_some(asio::buffer(scratch.get(), kPieceBytes), ec);
@@ -243,7 +243,7 @@ struct UpstreamCall::Impl : std::enable_shared_from_this<Impl> {
     error_code ec;
     begin_wait(timeouts.io);
     std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
-    if (!connection->secure) {
+    if (!connection->secure && connection->socket.non_blocking()) {
       // Written now where it fits the socket's send buffer (nearly always): an asynchronous
       // write's completion is posted, and every post costs the io thread another epoll poll.
       size_t sent = connection->socket.write_some(request, ec);  // the socket is non-blocking

@@ -466,7 +466,7 @@ void Connection::flush() {
   // asynchronous write: Asio posts each completion, and every post costs the io thread
   // another poll of epoll. The socket is non-blocking, so this never waits.
   error_code ec;
-  const size_t sent = socket_.write_some(gather_, ec);
+  const size_t sent = socket_.non_blocking() ? socket_.write_some(gather_, ec) : 0;
   if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
   if (ec || sent == total) {
     on_written(ec);
