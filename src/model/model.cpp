@@ -160,9 +160,11 @@ Status Model::repack_weights() {
   for (LayerWeights& l : layers_) {
     for (WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(w);
   }
+  std::vector<WeightLayout> layouts;
   uint64_t total = 0;
   for (const WeightView* w : matrices) {
-    if (preferred_layout(*w) != w->layout) total += matrix_bytes(*w);
+    layouts.push_back(preferred_layout(*w));
+    if (layouts.back() != w->layout) total += matrix_bytes(*w);
   }
   if (total == 0) return Status::Ok();
   // Huge pages where the kernel gives them: the copy takes a fault per 2 MiB
@@ -173,8 +175,9 @@ Status Model::repack_weights() {
   if (!repacked_) return Error("out of memory: {} MiB for the repacked weights", size >> 20);
   ::madvise(repacked_.get(), size, MADV_HUGEPAGE);
   uint8_t* dst = repacked_.get();
-  for (WeightView* w : matrices) {
-    const WeightLayout layout = preferred_layout(*w);
+  for (size_t m = 0; m < matrices.size(); ++m) {
+    WeightView* w = matrices[m];
+    const WeightLayout layout = layouts[m];
     if (layout == w->layout) continue;
     const void* src = w->data;
     const uint64_t bytes = matrix_bytes(*w);

@@ -244,11 +244,10 @@ void scalar_tile(const Tile& p) {
 
 // Weight e of row r in a block of a group of four interleaved rows
 // (tensor/repack.h): chunk c = e / 8 holds elements 8c .. 8c + 7 of each row.
-int q8_0x4_weight(const BlockQ8_0x4& b, int r, int e) { return b.qs[32 * (e / 8) + 8 * r + e % 8]; }
+int q8_0x4_weight(const BlockQ8_0x4& b, int r, int e) { return b.qs[q8_0x4_at(r, e)]; }
 int q4_0x4_weight(const BlockQ4_0x4& b, int r, int e) {
-  const int c = e / 8;
-  const uint8_t byte = b.qs[32 * (c % 2) + 8 * r + e % 8];  // chunks 0, 1 low nibbles; 2, 3 high
-  return (c < 2 ? byte & 0xF : byte >> 4) - 8;
+  const uint8_t byte = b.qs[q4_0x4_at(r, e)];
+  return (e < 16 ? byte & 0xF : byte >> 4) - 8;
 }
 
 template <class Block, int (*kWeight)(const Block&, int, int)>

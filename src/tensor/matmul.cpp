@@ -73,10 +73,6 @@ constexpr size_t kActivationChunkBytes = size_t{1} << 20;
   std::abort();
 }
 
-}  // namespace
-
-namespace {
-
 // What some kernels read besides the Q8_0 activations (kern::Tile::a_d, a_sum).
 struct ActExtras {
   const float* d = nullptr;
@@ -261,16 +257,10 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
 }
 
 void get_row(const WeightView& w, int64_t row, float* out) {
-  if (w.layout == WeightLayout::kQ8_0x4) {
-    std::vector<BlockQ8_0> blocks(static_cast<size_t>(w.cols / kQK));
-    unpack_q8_0x4_row(w, row, blocks.data());
-    dequantize_row(GgmlType::Q8_0, blocks.data(), out, w.cols);
-    return;
-  }
-  if (w.layout == WeightLayout::kQ4_0x4) {
-    std::vector<BlockQ4_0> blocks(static_cast<size_t>(w.cols / kQK));
-    unpack_q4_0x4_row(w, row, blocks.data());
-    dequantize_row(GgmlType::Q4_0, blocks.data(), out, w.cols);
+  if (w.layout != WeightLayout::kRows) {
+    std::vector<uint8_t> bytes(row_bytes(w.type, w.cols));
+    unpack_row(w, row, bytes.data());
+    dequantize_row(w.type, bytes.data(), out, w.cols);
     return;
   }
   const size_t stride = row_bytes(w.type, w.cols);

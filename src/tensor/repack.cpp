@@ -16,9 +16,6 @@ bool repack_disabled() {
 // Element e (< 32) of a Q4_0 block, as stored (q + 8).
 uint8_t q4_0_nibble(const BlockQ4_0& b, int e) { return e < 16 ? b.qs[e] & 0xF : b.qs[e - 16] >> 4; }
 
-// Byte k (< 32) of chunk c holds element 8c + k % 8 of row k / 8; chunk c
-// sits in the low nibbles of qs[32 (c % 2) ...] for c < 2, the high ones
-// for c >= 2.
 void repack_q4_0x4(const WeightView& w, uint8_t* dst) {
   const int64_t nb = w.cols / kQK;
   const auto* src = static_cast<const BlockQ4_0*>(w.data);
@@ -30,11 +27,9 @@ void repack_q4_0x4(const WeightView& w, uint8_t* dst) {
       for (int r = 0; r < 4; ++r) {
         const BlockQ4_0& s = src[(4 * g + r) * nb + i];
         b.d[r] = s.d;
-        for (int c = 0; c < 4; ++c) {
-          for (int j = 0; j < 8; ++j) {
-            const uint8_t q = q4_0_nibble(s, 8 * c + j);
-            b.qs[32 * (c % 2) + 8 * r + j] |= c < 2 ? q : static_cast<uint8_t>(q << 4);
-          }
+        for (int e = 0; e < kQK; ++e) {
+          const uint8_t q = q4_0_nibble(s, e);
+          b.qs[q4_0x4_at(r, e)] |= e < 16 ? q : static_cast<uint8_t>(q << 4);
         }
       }
     }
@@ -73,33 +68,36 @@ WeightView repack(const WeightView& w, WeightLayout layout, uint8_t* dst) {
       for (int r = 0; r < 4; ++r) {
         const BlockQ8_0& s = src[(4 * g + r) * nb + i];
         b.d[r] = s.d;
-        for (int c = 0; c < 4; ++c) std::memcpy(b.qs + 32 * c + 8 * r, s.qs + 8 * c, 8);
+        for (int c = 0; c < 4; ++c) std::memcpy(b.qs + q8_0x4_at(r, 8 * c), s.qs + 8 * c, 8);
       }
     }
   }
   return out;
 }
 
-void unpack_q8_0x4_row(const WeightView& w, int64_t row, BlockQ8_0* out) {
+void unpack_row(const WeightView& w, int64_t row, uint8_t* out) {
   const int64_t nb = w.cols / kQK, r = row % 4;
-  const auto* group = static_cast<const BlockQ8_0x4*>(w.data) + (row / 4) * nb;
-  for (int64_t i = 0; i < nb; ++i) {
-    out[i].d = group[i].d[r];
-    for (int c = 0; c < 4; ++c) std::memcpy(out[i].qs + 8 * c, group[i].qs + 32 * c + 8 * r, 8);
-  }
-}
-
-void unpack_q4_0x4_row(const WeightView& w, int64_t row, BlockQ4_0* out) {
-  const int64_t nb = w.cols / kQK, r = row % 4;
-  const auto* group = static_cast<const BlockQ4_0x4*>(w.data) + (row / 4) * nb;
-  for (int64_t i = 0; i < nb; ++i) {
-    out[i].d = group[i].d[r];
-    for (int e = 0; e < 16; ++e) {  // elements e and e + 16 share a byte
-      const int lo_c = e / 8, hi_c = (e + 16) / 8;
-      const uint8_t lo = group[i].qs[32 * (lo_c % 2) + 8 * r + e % 8] & 0xF;
-      const uint8_t hi = group[i].qs[32 * (hi_c % 2) + 8 * r + e % 8] >> 4;
-      out[i].qs[e] = static_cast<uint8_t>(lo | (hi << 4));
+  if (w.layout == WeightLayout::kQ8_0x4) {
+    const auto* group = static_cast<const BlockQ8_0x4*>(w.data) + (row / 4) * nb;
+    auto* blocks = reinterpret_cast<BlockQ8_0*>(out);
+    for (int64_t i = 0; i < nb; ++i) {
+      blocks[i].d = group[i].d[r];
+      for (int c = 0; c < 4; ++c) std::memcpy(blocks[i].qs + 8 * c, group[i].qs + q8_0x4_at(r, 8 * c), 8);
     }
+  } else if (w.layout == WeightLayout::kQ4_0x4) {
+    const auto* group = static_cast<const BlockQ4_0x4*>(w.data) + (row / 4) * nb;
+    auto* blocks = reinterpret_cast<BlockQ4_0*>(out);
+    for (int64_t i = 0; i < nb; ++i) {
+      blocks[i].d = group[i].d[r];
+      for (int e = 0; e < 16; ++e) {  // GGUF: elements e and e + 16 share byte e
+        const uint8_t lo = group[i].qs[q4_0x4_at(r, e)] & 0xF;
+        const uint8_t hi = group[i].qs[q4_0x4_at(r, e + 16)] >> 4;
+        blocks[i].qs[e] = static_cast<uint8_t>(lo | (hi << 4));
+      }
+    }
+  } else {
+    const size_t stride = row_bytes(w.type, w.cols);
+    std::memcpy(out, static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * stride, stride);
   }
 }
 

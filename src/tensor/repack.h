@@ -38,6 +38,13 @@ struct BlockQ4_0x4 {
 };
 static_assert(sizeof(BlockQ4_0x4) == 4 * sizeof(BlockQ4_0));
 
+// Where element e (< 32) of row r (< 4) of a group sits in its block's qs:
+// a byte of BlockQ8_0x4; for BlockQ4_0x4 the low nibble of its byte when
+// e < 16 (chunks 0 and 1), the high one otherwise. (Plain code only: the
+// ISA-flagged kernels must not share inline functions, see kernels.h.)
+inline int q8_0x4_at(int r, int e) { return 32 * (e / 8) + 8 * r + e % 8; }
+inline int q4_0x4_at(int r, int e) { return 32 * (e / 8 % 2) + 8 * r + e % 8; }
+
 // The layout `w` is best multiplied in at the active SIMD level: kQ8_0x4 or
 // kQ4_0x4 for Q8_0 or Q4_0 with a multiple of 4 rows on AVX2, else kRows.
 // GENSTACK_REPACK=0 keeps kRows everywhere (for comparisons, and to keep the
@@ -48,8 +55,8 @@ WeightLayout preferred_layout(const WeightView& w);
 // w.rows * row_bytes(w.type, w.cols) bytes; returns the view of the copy.
 WeightView repack(const WeightView& w, WeightLayout layout, uint8_t* dst);
 
-// Row `row` of a kQ8_0x4 / kQ4_0x4 matrix back in GGUF's layout.
-void unpack_q8_0x4_row(const WeightView& w, int64_t row, BlockQ8_0* out);
-void unpack_q4_0x4_row(const WeightView& w, int64_t row, BlockQ4_0* out);
+// Row `row` of a repacked matrix back in GGUF's layout: row_bytes(w.type,
+// w.cols) bytes at `out`.
+void unpack_row(const WeightView& w, int64_t row, uint8_t* out);
 
 }  // namespace gs
