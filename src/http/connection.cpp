@@ -43,7 +43,9 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 }
 
 // The response object handed to the handler. Every call takes the exchange's
-// mutex, so posts reach the connection's executor in call order.
+// mutex, so posts reach the strand in call order (a strand keeps them in order
+// even with one io thread, where Asio queues the io thread's own posts apart
+// from other threads' until its handler returns).
 class WriterImpl final : public ResponseWriter {
  public:
   WriterImpl(std::shared_ptr<Exchange> exchange, std::weak_ptr<Connection> connection,
@@ -144,8 +146,7 @@ class WriterImpl final : public ResponseWriter {
     });
   }
 
-  // Runs fn(connection, exchange) on the connection's executor (its strand when the server has
-  // several io threads); false when the connection or the
+  // Runs fn(connection, exchange) on the connection's strand; false when the connection or the
   // server is gone. The exchange's mutex is held by the caller.
   template <typename Fn>
   bool post(Fn fn) {

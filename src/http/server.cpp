@@ -210,12 +210,7 @@ void Server::stop(std::chrono::milliseconds deadline) {
 }
 
 void Server::Impl::accept() {
-  // A strand per connection serializes its handlers across io threads; with
-  // one io thread they are serial anyway, and the strand's bookkeeping runs
-  // around every completion for nothing.
-  const asio::any_io_executor executor =
-      options.io_threads > 1 ? asio::any_io_executor(asio::make_strand(ioc)) : ioc.get_executor();
-  acceptor.async_accept(executor,
+  acceptor.async_accept(asio::make_strand(ioc),
                         [this](error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
