@@ -1,6 +1,6 @@
 #include "gateway/key_store.h"
 
-#include "gateway/file_watch.h"
+#include "gateway/shared_counter.h"
 #include "gateway/sqlite_statement.h"
 
 #include <openssl/evp.h>
@@ -136,7 +136,7 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::open(const std::string& 
   GS_ASSIGN_OR_RETURN(sqlite3 * db, open_database(path));
   std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db));
   GS_RETURN_IF_ERROR(exec_sql(db, kSchema).with_context(path));
-  store->watch_ = FileChangeWatch::open(path);
+  store->changes_ = SharedCounter::open(path + "-keys-version");
   return store;
 }
 
@@ -160,6 +160,7 @@ Result<CreatedKey> SqliteKeyStore::create(const std::string& tier, const std::st
   s.bind(5, created.record.created_at);
   GS_RETURN_IF_ERROR(s.step().status());
   created.record.id = sqlite3_last_insert_rowid(db_);
+  if (changes_) changes_->bump();  // committed: other processes' caches go now
   return created;
 }
 
@@ -186,25 +187,28 @@ Status SqliteKeyStore::revoke(int64_t id) {
   s.bind(2, id);
   GS_RETURN_IF_ERROR(s.step().status());
   if (sqlite3_changes(db_) == 0) return Error("no live key with id {}", id);
+  if (changes_) changes_->bump();  // committed: other processes' caches go now
   return Status::Ok();
 }
 
 Status SqliteKeyStore::refresh_cache() {
-  if (watch_ && data_version_ != -1) {
-    const auto now = std::chrono::steady_clock::now();
-    if (watch_->changed()) {
-      recheck_until_ = now + std::chrono::milliseconds(100);
-    } else if (now >= recheck_until_) {
-      return Status::Ok();
-    }
+  // The counter is bumped after the commit, so when it moved the change is visible to
+  // data_version now. Writers that do not bump it are caught by the check once a second.
+  const auto now = std::chrono::steady_clock::now();
+  const uint64_t changes = changes_ ? changes_->value() : 0;
+  if (changes_ && data_version_ != -1 && changes == changes_seen_ && now < next_version_check_) {
+    return Status::Ok();
   }
   if (!version_query_) version_query_ = std::make_unique<Statement>(db_, "PRAGMA data_version");
   GS_RETURN_IF_ERROR(version_query_->prepared());
   version_query_->reset();
   GS_ASSIGN_OR_RETURN(int rc, version_query_->step());
   const int64_t version = rc == SQLITE_ROW ? version_query_->integer(0) : -1;
+  version_query_->reset();  // ends its read transaction
   if (version != data_version_) cache_.clear();
   data_version_ = version;
+  changes_seen_ = changes;
+  next_version_check_ = now + std::chrono::seconds(1);
   return Status::Ok();
 }
 

@@ -22,7 +22,7 @@ struct sqlite3;
 namespace gs::gateway {
 
 class Statement;
-class FileChangeWatch;
+class SharedCounter;
 
 struct KeyRecord {
   int64_t id = 0;
@@ -78,9 +78,11 @@ class SqliteKeyStore : public KeyStore {
   Result<CreatedKey> create(const std::string& tier, const std::string& name) override;
   Result<std::vector<KeyRecord>> list() override;
   Status revoke(int64_t id) override;
-  // Answers from memory while the database is unchanged (inotify says no
-  // file of it was written, or else SQLite's data_version), so a revoke by
-  // any process counts at the next call.
+  // Answers from memory while the key database is unchanged: create() and
+  // revoke() of any process bump a counter beside the file (FILE-keys-version,
+  // mapped shared), so a revoke by `genstack keys` counts at the next call;
+  // SQLite's data_version is asked when the counter moved and once a second,
+  // for other writers of the file (the sqlite3 shell).
   Result<std::optional<KeyRecord>> find(std::string_view secret) override;
 
  private:
@@ -92,12 +94,9 @@ class SqliteKeyStore : public KeyStore {
   std::unordered_map<std::string, std::optional<KeyRecord>> cache_;
   int64_t data_version_ = -1;
   std::unique_ptr<Statement> version_query_;  // kept prepared
-  std::unique_ptr<FileChangeWatch> watch_;    // null: ask data_version on every call
-  // After a write event, data_version is asked for a while (100 ms): the
-  // event comes with the write of a transaction, before SQLite marks it
-  // committed (after an fsync). A commit slower than that is seen at the next
-  // write to the file (the gateway's own usage, within a second under load).
-  std::chrono::steady_clock::time_point recheck_until_{};
+  std::unique_ptr<SharedCounter> changes_;    // null: ask data_version on every call
+  uint64_t changes_seen_ = 0;
+  std::chrono::steady_clock::time_point next_version_check_{};
   static constexpr size_t kMaxCached = 10000;
 };
 
