@@ -137,13 +137,32 @@ class WriterImpl final : public ResponseWriter {
   }
 
  private:
+  // The response's head is the exchange's first operation, so nothing of it can be queued
+  // yet: called on the connection's own strand (a proxy coroutine resumed by the upstream's
+  // answer), it runs at once instead of being posted, which would cost the io thread another
+  // poll of epoll before it ran. Whatever another thread posts meanwhile waits for the strand.
   void start(ResponseStart start) {
-    std::lock_guard lock(exchange_->mutex);
-    if (exchange_->phase != Exchange::Phase::kPending) return;
-    exchange_->phase = start.stream ? Exchange::Phase::kStreaming : Exchange::Phase::kDone;
-    post([start = std::move(start)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
-      c.start_response(e, std::move(start));
-    });
+    std::shared_ptr<Connection> here;
+    {
+      std::lock_guard lock(exchange_->mutex);
+      if (exchange_->phase != Exchange::Phase::kPending) return;
+      exchange_->phase = start.stream ? Exchange::Phase::kStreaming : Exchange::Phase::kDone;
+      here = connection_running_here();
+      if (!here) {
+        post([start = std::move(start)](Connection& c, const std::shared_ptr<Exchange>& e) mutable {
+          c.start_response(e, std::move(start));
+        });
+        return;
+      }
+    }
+    here->start_response(exchange_, std::move(start));  // without the lock: it may finish the exchange
+  }
+
+  std::shared_ptr<Connection> connection_running_here() const {
+    std::shared_lock lock(lifeline_->mutex);
+    if (!lifeline_->alive) return nullptr;
+    std::shared_ptr<Connection> connection = connection_.lock();
+    return connection && connection->may_respond_inline() ? connection : nullptr;
   }
 
   // Runs fn(connection, exchange) on the connection's strand; false when the connection or the
@@ -354,6 +373,13 @@ void Connection::dispatch(RequestParser::Outcome outcome) {
       std::make_shared<WriterImpl>(exchange_, weak_from_this(), server_.lifeline);
   outcome.request.remote_address = remote_;
   wait_readable();
+  // A response given inside the handler is posted, not written from within this call: a
+  // pipelined next request would otherwise be dispatched from inside this one, and so on.
+  calling_handler_ = true;
+  struct Unset {
+    bool& flag;
+    ~Unset() { flag = false; }
+  } unset{calling_handler_};
   try {
     server_.handler(std::move(outcome.request), writer);
   } catch (const std::exception& e) {
@@ -559,6 +585,12 @@ void Connection::close() {
   out_.clear();
   in_.clear();
   server_.remove(this);
+}
+
+bool Connection::may_respond_inline() {
+  // calling_handler_ is read only once this thread is known to be the strand's.
+  const auto* strand = socket_.get_executor().target<asio::strand<asio::io_context::executor_type>>();
+  return strand && strand->running_in_this_thread() && !calling_handler_;
 }
 
 void Connection::mark_gone(Exchange& exchange) {

@@ -77,6 +77,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drop(const std::shared_ptr<Exchange>& exchange);
 
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
+  // Called on this connection's strand, outside its handler call: a writer may then act at once.
+  bool may_respond_inline();
 
  private:
   enum class State { kReading, kResponding, kLingering, kClosed };
@@ -130,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool read_waiting_ = false;
   bool discard_input_ = false;
   bool stopping_ = false;
+  bool calling_handler_ = false;
 
   // The response in flight.
   std::shared_ptr<Exchange> exchange_;
