@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -153,6 +154,9 @@ Gateway::~Gateway() = default;
 
 Gateway::UpstreamSlot::UpstreamSlot(UpstreamConfig c, std::string m)
     : config(std::move(c)), model(std::move(m)), address{config.host, config.port, nullptr} {
+  headers.emplace_back("Content-Type", "application/json");
+  const char* key = config.api_key_env.empty() ? nullptr : std::getenv(config.api_key_env.c_str());
+  if (key && *key) headers.emplace_back("Authorization", std::string("Bearer ") + key);
   if (!config.tls) return;
   auto tls = make_tls_client(config.ca_file, config.tls_verify);
   if (tls.ok()) {

@@ -71,6 +71,15 @@ struct ProxyRequest {
   // Filled on the way back, for usage accounting.
   std::string answered_by = "-";
   Usage usage;
+  // A whole (not streamed) answer, sent once the request is accounted for (tokens charged,
+  // metrics counted): the client's next request must find the counts already made.
+  struct Reply {
+    int status = 0;
+    std::string content_type;
+    std::string body;
+    http::Headers headers;
+  };
+  std::optional<Reply> reply;
 };
 
 // What is recorded once a request is answered: metrics, and usage once the key is known.
@@ -135,7 +144,6 @@ class Gateway {
   boost::asio::awaitable<Balancer::Outcome> relay_stream(ProxyRequest& job, UpstreamCall& call,
                                                          StreamFormat format, const std::string& name,
                                                          const http::Headers& headers, Usage& usage);
-  http::Headers upstream_headers(size_t upstream) const;
   void record(size_t upstream, Balancer::Outcome outcome);
 
   // An upstream by balancer index: the configured ones first, then those
@@ -146,6 +154,7 @@ class Gateway {
     std::string model;  // the route it joined at run time; "" for configured ones
     UpstreamAddress address;
     std::string tls_error;  // https: why no TLS setup could be made (then every call fails)
+    http::Headers headers;  // sent with every call: Content-Type, the key of api_key_env
     std::unique_ptr<ConnectionPool> pool = std::make_unique<ConnectionPool>();
     bool removed = false;
   };

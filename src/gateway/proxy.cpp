@@ -41,6 +41,10 @@ class CancelSlot {
   bool cancelled_ = false;
 };
 
+ProxyRequest::Reply error_reply(const http::ApiError& error, http::Headers headers) {
+  return {error.status, "application/json", http::error_body(error), std::move(headers)};
+}
+
 std::optional<StreamFormat> stream_format(std::string_view content_type) {
   if (content_type.starts_with("text/event-stream")) return StreamFormat::kSse;
   if (content_type.starts_with("application/x-ndjson")) return StreamFormat::kNdjson;
@@ -63,15 +67,6 @@ struct Gateway::Attempt {
   int status = 0;          // what the client got
 };
 
-http::Headers Gateway::upstream_headers(size_t upstream) const {
-  http::Headers headers{{"Content-Type", "application/json"}};
-  const std::string& env = slot(upstream).config.api_key_env;
-  if (const char* key = env.empty() ? nullptr : std::getenv(env.c_str()); key && *key) {
-    headers.emplace_back("Authorization", std::string("Bearer ") + key);
-  }
-  return headers;
-}
-
 void Gateway::start_proxy(ProxyRequest job, RequestTrace trace) {
   auto executor = job.writer->io_executor();
   if (!executor) return finish(trace, 499);  // the client is gone already
@@ -91,6 +86,10 @@ asio::awaitable<void> Gateway::proxy(ProxyRequest job, RequestTrace trace) {
   trace.usage.prompt_tokens = job.usage.prompt_tokens;
   trace.usage.completion_tokens = job.usage.completion_tokens;
   finish(trace, status);
+  if (job.reply) {
+    job.writer->send(job.reply->status, job.reply->content_type, std::move(job.reply->body),
+                     std::move(job.reply->headers));
+  }
 }
 
 asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
@@ -113,8 +112,8 @@ asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
     if (attempt.stop) break;
   }
   if (attempt.failed_status != 0) {
-    job.writer->send(attempt.failed_status, attempt.failed_type, std::move(attempt.failed_body),
-                     job.limit_headers);
+    job.reply = ProxyRequest::Reply{attempt.failed_status, std::move(attempt.failed_type),
+                                    std::move(attempt.failed_body), job.limit_headers};
     co_return attempt.failed_status;
   }
   const std::string why =
@@ -128,7 +127,7 @@ asio::awaitable<int> Gateway::forward(ProxyRequest& job) {
                                                     .message = "no upstream could take the request: " + why,
                                                     .type = "server_error",
                                                     .code = "upstream_unavailable"};
-  http::send_api_error(*job.writer, error, job.limit_headers);
+  job.reply = error_reply(error, job.limit_headers);
   co_return error.status;
 }
 
@@ -159,7 +158,7 @@ asio::awaitable<bool> Gateway::try_upstream(ProxyRequest& job, size_t upstream, 
   } unset{*attempt.slot};
 
   const Status started =
-      co_await call.start(job.request.method, job.request.target, upstream_headers(upstream), job.body);
+      co_await call.start(job.request.method, job.request.target, target.headers, job.body);
   if (!started.ok()) {
     record(upstream, attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure);
     attempt.last_error = u.name + ": " + started.message();
@@ -258,13 +257,12 @@ asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size
       if (!piece.ok() || body.size() + piece->size() > kMaxBufferedBody) {
         outcome = attempt.slot->cancelled() ? Balancer::Outcome::kAborted : Balancer::Outcome::kFailure;
         attempt.status = 502;
-        http::send_api_error(*job.writer,
-                             {.status = 502,
-                              .message = "upstream " + name + " failed mid-answer: " +
-                                         (piece.ok() ? std::string("answer too large") : piece.error()),
-                              .type = "server_error",
-                              .code = "upstream_error"},
-                             headers);
+        job.reply = error_reply({.status = 502,
+                                 .message = "upstream " + name + " failed mid-answer: " +
+                                            (piece.ok() ? std::string("answer too large") : piece.error()),
+                                 .type = "server_error",
+                                 .code = "upstream_error"},
+                                headers);
         break;
       }
       body += *piece;
@@ -273,7 +271,7 @@ asio::awaitable<void> Gateway::relay(ProxyRequest& job, UpstreamCall& call, size
       scan_answer_usage(body, usage);
       if (!job.cache_key.empty() && call.status() == 200)
         store_in_cache(job, {content_type, false, {body}, {}});
-      job.writer->send(call.status(), content_type, std::move(body), headers);
+      job.reply = ProxyRequest::Reply{call.status(), content_type, std::move(body), std::move(headers)};
     }
   } else {
     outcome = co_await relay_stream(job, call, *format, name, headers, usage);
