@@ -1,12 +1,10 @@
 // libFuzzer target for what the HTTP server does with a client's bytes before
-// any handler sees them: request parsing (Beast plus our limits) and the
-// request-target decoding of src/http/url.cpp. Any input must end in requests
-// with a well-formed decoded target, or one error with a status the server
-// sends and a one-line message; feeding the same bytes in pieces must give the
-// same requests as feeding them whole. (Only the same requests: Beast parses a
-// header it has whole at once, but one that arrived in pieces only after its
-// blank line, so a bad header without one is an error whole and "need more"
-// in pieces.)
+// any handler sees them: request parsing (src/http/request_parser.cpp, with
+// its limits) and the request-target decoding of src/http/url.cpp. Any input
+// must end in requests with a well-formed decoded target, or one error with a
+// status the server sends and a one-line message; feeding the same bytes in
+// pieces must give the same requests and the same error as feeding them whole
+// (a head is parsed only once its blank line is there).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -48,7 +46,7 @@ std::string run(std::string_view input, size_t step) {
         const int s = outcome.error_status;
         check(s == 400 || s == 413 || s == 431);
         check(!outcome.error_message.empty() && outcome.error_message.find('\n') == std::string::npos);
-        return log;
+        return log + "error " + std::to_string(s) + '\n';
       }
       const gs::http::Request& r = outcome.request;
       check(!r.method.empty() && !r.target.empty());

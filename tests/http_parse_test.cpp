@@ -127,7 +127,7 @@ TEST(HttpParser, ChunkedBodyAndVersions) {
   EXPECT_FALSE(outcome.keep_alive);
 
   RequestParser two(4096, 4096);
-  outcome = two.parse("GET / HTTP/2.0\r\n\r\n");  // Beast knows 1.0 and 1.1 only
+  outcome = two.parse("GET / HTTP/2.0\r\n\r\n");  // 1.0 and 1.1 only
   ASSERT_EQ(outcome.kind, Kind::kError);
   EXPECT_EQ(outcome.error_status, 400);
 }
@@ -160,6 +160,44 @@ TEST(HttpParser, LimitsAndErrors) {
     EXPECT_EQ(outcome.error_status, 400) << bad;
     EXPECT_EQ(outcome.error_message.find('\n'), std::string::npos);
   }
+}
+
+TEST(HttpParser, FramingAndFieldSyntax) {
+  const auto parse_whole = [](std::string_view wire) { return RequestParser(4096, 4096).parse(wire); };
+  // Ambiguous framing (request smuggling) and what is not HTTP/1.1 syntax: 400.
+  for (const char* bad :
+       {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        "POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", "GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+        "GET / HTTP/1.1\r\nX : a\r\n\r\n", "GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\n: empty name\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n"}) {
+    auto outcome = parse_whole(bad);
+    ASSERT_EQ(outcome.kind, Kind::kError) << bad;
+    EXPECT_EQ(outcome.error_status, 400) << bad;
+  }
+  // Leading empty lines, equal repeated lengths, chunk extensions and trailers are accepted.
+  auto outcome = parse_whole("\r\n\r\nPOST /a HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok");
+  ASSERT_EQ(outcome.kind, Kind::kRequest) << outcome.error_message;
+  EXPECT_EQ(outcome.request.body, "ok");
+  const std::string chunked =
+      "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+      "2;name=value\r\nab\r\n0\r\nX-Trailer: t\r\n\r\n";
+  outcome = parse_whole(chunked + "GET");
+  ASSERT_EQ(outcome.kind, Kind::kRequest) << outcome.error_message;
+  EXPECT_EQ(outcome.request.body, "ab");
+  EXPECT_EQ(outcome.consumed, chunked.size());
+  // HTTP/1.0 keeps the connection only when asked; an Expect there is not answered.
+  RequestParser old(4096, 4096);
+  outcome = old.parse(
+      "POST / HTTP/1.0\r\nConnection: Keep-Alive\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
+  EXPECT_EQ(outcome.kind, Kind::kNeedMore);
+  EXPECT_FALSE(old.take_expect_continue());
+  outcome = old.parse("x");
+  ASSERT_EQ(outcome.kind, Kind::kRequest);
+  EXPECT_TRUE(outcome.keep_alive);
 }
 
 // Beast alone lets a header of up to twice its limit through when it arrives in

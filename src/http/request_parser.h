@@ -1,21 +1,15 @@
-// Incremental request parsing with the server's limits: bytes in, a Request
-// or a protocol error (with its status) out. Boost.Beast parses the message;
-// this adds the target decoding and maps Beast's errors to 400/413/431.
-// No sockets, so the fuzz target drives exactly what connections run.
+// Incremental HTTP/1.1 request parsing with the server's limits: bytes in, a
+// Request or a protocol error (with its status) out. Our own parser, read top
+// to bottom in request_parser.cpp: the head is parsed once its blank line is
+// there (so the outcome depends on the bytes alone, not on how they were
+// split), the body is taken as it arrives. No sockets, so the fuzz target
+// drives exactly what connections run.
 #pragma once
 
 #include <cstddef>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
-
-// With ASan, GCC 12 inlines Beast's boost::optional<uint64_t> content length and
-// then warns that an empty optional's storage "may be used uninitialized".
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#pragma GCC diagnostic pop
 
 #include "http/server.h"
 
@@ -40,22 +34,29 @@ class RequestParser {
   // after kError it must not be used again (the connection closes).
   Outcome parse(std::string_view data);
 
-  // Some bytes of a request were consumed and it is not complete yet.
+  // The head of a request was consumed and its body is not complete yet.
   bool in_progress() const;
-  // The headers are complete, carry "Expect: 100-continue" and the body is still due; true once
+  // The head is complete, carries "Expect: 100-continue" and the body is still due; true once
   // per request (the caller then sends "100 Continue").
   bool take_expect_continue();
 
  private:
-  void reset();
-  bool header_too_large(std::string_view data);
+  enum class State { kHead, kBody, kChunkSize, kChunkData, kChunkEnd, kTrailer };
+
+  // Parses the request line and header fields (each line ending in CRLF, the blank line
+  // excluded). Empty on success, else the 400 message.
+  std::string read_head(std::string_view head);
+  Outcome complete(size_t consumed);
 
   size_t max_header_bytes_;
   size_t max_body_bytes_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  bool continue_taken_ = false;
-  size_t header_consumed_ = 0;  // bytes of this request's header Beast has consumed so far
-  size_t eom_scanned_ = 0;      // the unconsumed bytes before this hold no "\r\n\r\n"
+  State state_ = State::kHead;
+  size_t eom_scanned_ = 0;  // the unconsumed bytes before this hold no "\r\n\r\n"
+  Request request_;         // the one being read
+  bool keep_alive_ = false;
+  bool expect_continue_ = false;
+  uint64_t remaining_ = 0;    // body bytes still due: Content-Length's, or the current chunk's
+  size_t trailer_bytes_ = 0;  // of a chunked body's trailer section, against max_header_bytes
 };
 
 }  // namespace gs::http

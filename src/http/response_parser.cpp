@@ -6,39 +6,13 @@
 #include <optional>
 
 #include "core/ascii.h"
+#include "http/field_syntax.h"
 
 namespace gs::http {
 namespace {
 
 constexpr size_t kMaxChunkLine = 1024;  // a size in hex and its extensions
 constexpr size_t kMaxTrailerLine = 16 << 10;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the comma-separated list `value` holds `token` (any case).
-bool has_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    if (ascii_iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-
-bool is_token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
 
 // The CRLF-ended line at the front of `rest`, without its CRLF; nullopt while it has not
 // ended. Fails once it is longer than `limit`.
@@ -95,6 +69,7 @@ Result<size_t> ResponseParser::parse_head(std::string_view in) {
   status_ = status;
   version_ = status_line[7] == '1' ? 11 : 10;
   headers_.clear();
+  headers_.reserve(16);  // one allocation for a usual head, not one per doubling
   head_.assign(head.substr(line_end + 2));
   GS_RETURN_IF_ERROR(read_head_fields(head_));
   if (status_ >= 100 && status_ < 200) {
@@ -113,7 +88,7 @@ Status ResponseParser::read_head_fields(std::string_view fields) {
     const size_t colon = line.find(':');
     if (colon == 0 || colon == std::string_view::npos) return Error("malformed response header line");
     const std::string_view name = line.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), is_token_char)) return Error("malformed response header name");
+    if (!is_token(name)) return Error("malformed response header name");
     const std::string_view value = trim(line.substr(colon + 1));
     if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
       return Error("malformed response header value");
@@ -157,12 +132,10 @@ Status ResponseParser::choose_framing() {
     return Status::Ok();
   }
   if (!length.empty()) {
-    uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
-    if (ec != std::errc() || end != length.data() + length.size())
-      return Error("malformed response Content-Length");
-    remaining_ = n;
-    state_ = n == 0 ? State::kDone : State::kLength;
+    const std::optional<uint64_t> n = parse_unsigned(length);
+    if (!n) return Error("malformed response Content-Length");
+    remaining_ = *n;
+    state_ = *n == 0 ? State::kDone : State::kLength;
     return Status::Ok();
   }
   state_ = State::kUntilClose;
@@ -201,15 +174,11 @@ Result<size_t> ResponseParser::feed_body(std::string_view in, std::string& body)
         GS_ASSIGN_OR_RETURN(auto found, next_line(rest, kMaxChunkLine, "chunk size line"));
         if (!found) return used;
         const std::string_view line = *found;
-        const std::string_view digits = trim(line.substr(0, line.find(';')));
-        uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n, 16);
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-          return Error("malformed chunk size in the response body");
-        }
+        const std::optional<uint64_t> n = parse_chunk_size(line);
+        if (!n) return Error("malformed chunk size in the response body");
         used += line.size() + 2;
-        remaining_ = n;
-        state_ = n == 0 ? State::kTrailers : State::kChunkData;
+        remaining_ = *n;
+        state_ = *n == 0 ? State::kTrailers : State::kChunkData;
         break;
       }
       case State::kTrailers: {
