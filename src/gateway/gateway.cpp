@@ -41,6 +41,15 @@ bool tier_allows(const TierConfig& tier, const std::string& requested, const std
   return false;
 }
 
+// `{"priority":N,` and the rest of a JSON object's text after its opening brace. The object
+// is known to hold "model", so the comma is right, and not to hold "priority".
+std::string with_priority_first(std::string_view object, int priority) {
+  const size_t brace = object.find('{');
+  std::string out = "{\"priority\":" + std::to_string(priority) + ",";
+  out.append(object.substr(brace + 1));
+  return out;
+}
+
 std::string bearer_token(const http::Request& request) {
   std::string_view value = request.header("Authorization");
   if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) return "";
@@ -394,7 +403,9 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     }
   }
   if (cache_ && is_deterministic(o)) job.cache_key = cache_key(request.path, o);
-  o["priority"] = tier.priority;
+  // Usually the only change to the body is the tier's priority, added in front of the client's
+  // bytes; a renamed model, a priority of the client's own or stream options re-serialize it.
+  bool rewrite = requested != canonical || o.contains("priority");
   const json::value* stream = o.if_contains("stream");
   const bool openai = request.path.starts_with("/v1/");
   if (openai && stream && stream->is_bool() && stream->as_bool() && request.path != "/v1/embeddings") {
@@ -402,8 +413,14 @@ void Gateway::serve_api(http::Request request, std::shared_ptr<http::ResponseWri
     job.strip_usage_chunk = !(options.is_object() && options.as_object().contains("include_usage"));
     if (!options.is_object()) options.emplace_object();
     options.as_object()["include_usage"] = true;
+    rewrite = true;
   }
-  job.body = json::serialize(body);
+  if (rewrite) {
+    o["priority"] = tier.priority;
+    job.body = json::serialize(body);
+  } else {
+    job.body = with_priority_first(request.body, tier.priority);
+  }
   job.request = std::move(request);
   job.writer = writer;
   job.route = route;

@@ -21,12 +21,14 @@ function usageReport(db, ...args) {
 describe('genstack gateway: usage and cache', () => {
   let work, gateway, alice, bob, upstream;
   let served = 0;  // requests the upstream answered
+  let lastBody = null;  // the last request body it got, parsed
 
   before(async () => {
     work = makeWorkDir();
     upstream = await startFakeUpstream((req, res, body) => {
       served++;
       const request = JSON.parse(body);
+      lastBody = request;
       if (!request.stream) {
         const text = `answer ${served}`;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fakeCompletion(request.model, text, USAGE)));
@@ -43,7 +45,7 @@ describe('genstack gateway: usage and cache', () => {
       listen: '127.0.0.1:0',
       upstreams: [{ name: 'fake', url: upstream.url }],
       routes: [{ model: 'm', aliases: ['alias'], pool: ['fake'] }],
-      tiers: { pro: {} },
+      tiers: { pro: { priority: 7 } },
       keys: { db: work.db },
       cache: { enabled: true, ttl_s: 600, max_bytes: 1 << 20 },
     };
@@ -129,5 +131,14 @@ describe('genstack gateway: usage and cache', () => {
       const sum = (field) => hits.reduce((n, r) => n + r[field], 0);
       return sum('requests') === 2 && sum('prompt_tokens') === 2 * USAGE.prompt_tokens;
     });
+  });
+
+  test('the upstream gets the canonical model and the tier priority, the rest of the body as sent', async () => {
+    const extra = { temperature: 0.7, user: 'u1', tools_like: { nested: [1, 'two', null, { three: 3.5 }] } };
+    for (const [model, clientPriority] of [['m', undefined], ['alias', undefined], ['m', 99]]) {
+      const body = chat(model, { ...extra, ...(clientPriority === undefined ? {} : { priority: clientPriority }) });
+      assert.equal((await post(alice, body)).status, 200);
+      assert.deepEqual(lastBody, { ...chat('m', extra), priority: 7 }, `${model} ${clientPriority}`);
+    }
   });
 });
