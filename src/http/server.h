@@ -1,4 +1,4 @@
-// A small asynchronous HTTP/1.1 server (Boost.Beast underneath) for the
+// A small asynchronous HTTP/1.1 server (Boost.Asio, our own request parser) for the
 // OpenAI/Ollama API: keep-alive, pipelining, chunked streaming responses
 // written from any thread, disconnect detection while a response is pending,
 // request limits and timeouts, graceful stop.
