@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -55,6 +56,9 @@ inline std::optional<uint64_t> parse_unsigned(std::string_view digits, int base 
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
   return n;
 }
+
+// The longest chunk-size line either parser reads: a size in hex and its extensions.
+inline constexpr size_t kMaxChunkLine = 1024;
 
 // The size of a chunk-size line ("1a;name=value"): extensions are read past.
 inline std::optional<uint64_t> parse_chunk_size(std::string_view line) {

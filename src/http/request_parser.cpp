@@ -10,8 +10,6 @@ namespace gs::http {
 
 namespace {
 
-constexpr size_t kMaxChunkLine = 1024;  // a size in hex and its extensions
-
 RequestParser::Outcome need_more(size_t consumed) {
   RequestParser::Outcome out;
   out.consumed = consumed;
@@ -25,6 +23,10 @@ RequestParser::Outcome error(size_t consumed, int status, std::string message) {
   out.error_status = status;
   out.error_message = std::move(message);
   return out;
+}
+
+RequestParser::Outcome too_large(size_t consumed, int status, std::string_view what, size_t limit) {
+  return error(consumed, status, fmt::format("{} larger than the limit of {} bytes", what, limit));
 }
 
 RequestParser::Outcome malformed(size_t consumed, std::string_view what) {
@@ -102,9 +104,7 @@ RequestParser::Outcome RequestParser::parse(std::string_view data) {
         const size_t end = rest.find("\r\n\r\n", eom_scanned_);
         const size_t head_bytes = end == std::string_view::npos ? rest.size() : end + 4;
         if (head_bytes > max_header_bytes_) {
-          return error(consumed, 431,
-                       fmt::format("request line and headers are larger than the limit of {} bytes",
-                                   max_header_bytes_));
+          return too_large(consumed, 431, "request line and headers are", max_header_bytes_);
         }
         if (end == std::string_view::npos) {
           // Where the next search starts, so a head trickling in is scanned once.
@@ -118,8 +118,7 @@ RequestParser::Outcome RequestParser::parse(std::string_view data) {
         consumed += end + 4;
         if (state_ == State::kHead) return complete(consumed);
         if (state_ == State::kBody && remaining_ > max_body_bytes_) {
-          return error(consumed, 413,
-                       fmt::format("request body is larger than the limit of {} bytes", max_body_bytes_));
+          return too_large(consumed, 413, "request body is", max_body_bytes_);
         }
         break;
       }
@@ -150,8 +149,7 @@ RequestParser::Outcome RequestParser::parse(std::string_view data) {
         if (!size || !is_field_value(line)) return malformed(consumed, "bad chunk size");
         consumed += eol + 2;
         if (*size > max_body_bytes_ - request_.body.size()) {
-          return error(consumed, 413,
-                       fmt::format("request body is larger than the limit of {} bytes", max_body_bytes_));
+          return too_large(consumed, 413, "request body is", max_body_bytes_);
         }
         remaining_ = *size;
         state_ = *size == 0 ? State::kTrailer : State::kChunkData;
@@ -162,9 +160,7 @@ RequestParser::Outcome RequestParser::parse(std::string_view data) {
         const size_t eol = rest.find("\r\n");
         const size_t line_bytes = eol == std::string_view::npos ? rest.size() : eol + 2;
         if (trailer_bytes_ + line_bytes > max_header_bytes_) {
-          return error(
-              consumed, 431,
-              fmt::format("trailer fields are larger than the limit of {} bytes", max_header_bytes_));
+          return too_large(consumed, 431, "trailer fields are", max_header_bytes_);
         }
         if (eol == std::string_view::npos) return need_more(consumed);
         const std::string_view line = rest.substr(0, eol);
@@ -208,7 +204,8 @@ std::string RequestParser::read_head(std::string_view head) {
   std::string_view connection;
   bool chunked = false;
   bool transfer_encoding = false;
-  request_.headers.reserve(8);  // 512 bytes: below malloc's large requests (1 KiB), which consolidate its fast bins
+  request_.headers.reserve(
+      8);  // 512 bytes: below malloc's large requests (1 KiB), which consolidate its fast bins
   while (!head.empty()) {
     const std::string_view field = take_line(head);
     const size_t colon = field.find(':');

@@ -11,7 +11,6 @@
 namespace gs::http {
 namespace {
 
-constexpr size_t kMaxChunkLine = 1024;  // a size in hex and its extensions
 constexpr size_t kMaxTrailerLine = 16 << 10;
 
 // The CRLF-ended line at the front of `rest`, without its CRLF; nullopt while it has not
